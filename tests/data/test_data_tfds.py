@@ -1,0 +1,66 @@
+"""Tests for the TensorFlow Datasets path, with TFDS's mock data (no download)."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from tfflow.data import KNOWN_DATASETS, DatasetUnavailableError, load_arrays
+
+TFDS_NAMES = [
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+    "celeb_a",
+    "imagenet_resized/32x32",
+    "imagenet_resized/64x64",
+]
+
+
+def test_tfds_names_are_known():
+    assert set(TFDS_NAMES) <= set(KNOWN_DATASETS)
+
+
+@pytest.mark.parametrize(
+    "name, shape, num_classes",
+    [("mnist", (28, 28, 1), 10), ("cifar10", (32, 32, 3), 10), ("celeb_a", (64, 64, 3), None)],
+)
+def test_tfds_mock_shapes_and_dtypes(tmp_path, name, shape, num_classes):
+    with tfds.testing.mock_data(num_examples=8):
+        arrays = load_arrays(name, data_dir=str(tmp_path))
+    assert arrays.kind == "image" and arrays.n_bits == 8
+    assert arrays.train.shape == (8, *shape) and arrays.test.shape == (8, *shape)
+    assert arrays.train.dtype == np.uint8 and arrays.test.dtype == np.uint8
+    assert arrays.num_classes == num_classes
+    if num_classes is None:
+        assert arrays.train_labels is None and arrays.test_labels is None
+    else:
+        assert arrays.train_labels.shape == (8,) and arrays.train_labels.dtype == np.int64
+        assert arrays.train_labels.min() >= 0 and arrays.train_labels.max() < num_classes
+
+
+def test_tfds_mock_num_examples_and_n_bits(tmp_path):
+    with tfds.testing.mock_data(num_examples=8):
+        arrays = load_arrays("mnist", data_dir=str(tmp_path), num_examples=5, n_bits=4)
+    assert arrays.train.shape == (5, 28, 28, 1) and arrays.train_labels.shape == (5,)
+    assert arrays.train.max() <= 15 and arrays.n_bits == 4
+
+
+@pytest.mark.parametrize("name", ["mnist", "imagenet_resized/32x32"])
+def test_tfds_missing_offline_raises_dataset_unavailable(tmp_path, name):
+    with pytest.raises(DatasetUnavailableError) as info:
+        load_arrays(name, data_dir=str(tmp_path))
+    message = str(info.value)
+    assert isinstance(info.value, RuntimeError)
+    assert "\n" not in message and str(tmp_path) in message
+    assert f"tfds.load('{name}')" in message and "--dataset path/to/dir_or_file" in message
+
+
+def test_celeba_preprocessing_keeps_the_central_148_square():
+    from tfflow.data.tfds_source import _celeba_image
+
+    image = np.zeros((218, 178, 3), np.uint8)
+    top, left = (218 - 148) // 2, (178 - 148) // 2
+    image[top : top + 148, left : left + 148] = 100
+    result = _celeba_image(image).numpy()
+    assert result.shape == (64, 64, 3) and result.dtype == np.uint8
+    np.testing.assert_array_equal(result, np.full((64, 64, 3), 100, np.uint8))

@@ -1,0 +1,21 @@
+"""tfflow: exact-likelihood normalizing flows (NICE, RealNVP, Glow) for TensorFlow and Keras 3.
+
+The package is organised as the architecture is:
+
+- `tfflow.bijectors`: invertible building blocks, each a `tfp.bijectors.Bijector` subclass
+  with an exact log-determinant. By convention every tfflow bijector's `forward` maps
+  data towards the latent space (the "normalizing" direction); models invert the chain so
+  that `model.bijector.forward` generates, as TFP expects.
+- `tfflow.layers`: Keras 3 layers that own the parameters the bijectors read at call time
+  (conditioner networks and parameter sets).
+- `tfflow.models`: `NICE`, `RealNVP` and `Glow` as `keras.Model`s.
+- `tfflow.data`: datasets (scikit-learn digits, toy 2-D densities, IDX/npz/image folders,
+  tensorflow-datasets) and `tf.data` pipelines with dequantization.
+"""
+
+__version__ = "0.1.0"
+
+from tfflow import bijectors, layers, models  # noqa: E402
+from tfflow.models import NICE, FlowModel, Glow, RealNVP  # noqa: E402
+
+__all__ = ["FlowModel", "Glow", "NICE", "RealNVP", "bijectors", "layers", "models", "__version__"]

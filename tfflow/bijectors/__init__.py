@@ -1,0 +1,45 @@
+"""tfflow bijectors: `tfp.bijectors.Bijector` subclasses with exact log-determinants.
+
+Every tfflow bijector's `forward` is the normalizing direction (data -> latent).
+"""
+
+from tfflow.bijectors.actnorm import ActNorm, data_dependent_init
+from tfflow.bijectors.additive_coupling import AdditiveCoupling
+from tfflow.bijectors.affine_coupling import SCALE_FUNCTIONS, AffineCoupling
+from tfflow.bijectors.factor_out import FactorOut
+from tfflow.bijectors.flow_bijector import (
+    FlowBijector,
+    collect_keras_layers,
+    forward_and_log_det,
+    inverse_and_log_det,
+)
+from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1, random_rotation
+from tfflow.bijectors.logit import Logit
+from tfflow.bijectors.partitions import PARTITIONS, Partition
+from tfflow.bijectors.permutations import random_permutation, reverse_permutation
+from tfflow.bijectors.pixel_scaling import PixelScaling
+from tfflow.bijectors.scaling import Scaling
+from tfflow.bijectors.squeeze import Squeeze
+
+__all__ = [
+    "PARTITIONS",
+    "SCALE_FUNCTIONS",
+    "ActNorm",
+    "AdditiveCoupling",
+    "AffineCoupling",
+    "FactorOut",
+    "FlowBijector",
+    "InvertibleConv1x1",
+    "Logit",
+    "Partition",
+    "PixelScaling",
+    "Scaling",
+    "Squeeze",
+    "collect_keras_layers",
+    "data_dependent_init",
+    "forward_and_log_det",
+    "inverse_and_log_det",
+    "random_permutation",
+    "random_rotation",
+    "reverse_permutation",
+]

@@ -1,0 +1,110 @@
+"""ActNorm (Glow): per-channel affine `y = (x + b) * exp(s)` with data-dependent init."""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import tensorflow as tf
+
+from tfflow.bijectors._validation import check_event, check_float
+from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.layers.parameter_set import ParameterSet
+
+__all__ = ["ActNorm", "data_dependent_init"]
+
+_INIT_MODE = {"active": False}
+
+
+@contextlib.contextmanager
+def data_dependent_init():
+    """Within this context, uninitialised ActNorms initialise from the batch they see.
+
+    Run one eager forward (data -> latent) pass of a model inside it; each ActNorm sets
+    `b = -mean`, `s = -log(std)` of its input per channel, so its output has zero mean and unit
+    variance, and marks itself initialised (a saved weight, so it never re-initialises after
+    reload). Models do this on the first training batch in `fit`.
+    """
+    previous = _INIT_MODE["active"]
+    _INIT_MODE["active"] = True
+    try:
+        yield
+    finally:
+        _INIT_MODE["active"] = previous
+
+
+class ActNorm(FlowBijector):
+    """Activation normalisation (Kingma & Dhariwal 2018, Sec. 3.1).
+
+    Forward (data -> latent): `y = (x + b) * exp(s)` per channel (last axis);
+    `log|det J| = (prod of the other event dims) * sum(s)`.
+
+    Args:
+        event_shape: event shape, e.g. `(h, w, c)` for images or `(d,)` for vectors; the
+            parameters are per last-axis channel.
+        init_scale: target standard deviation after data-dependent init (1).
+        validate_args: TFP's `validate_args`.
+        name: bijector name.
+    """
+
+    def __init__(
+        self,
+        event_shape: tuple[int, ...],
+        init_scale: float = 1.0,
+        validate_args: bool = False,
+        name: str = "actnorm",
+    ):
+        parameters = dict(locals())
+        self.event_shape_ = tuple(int(d) for d in event_shape)
+        self.init_scale = float(init_scale)
+        channels = self.event_shape_[-1]
+        self.params = ParameterSet(
+            {"bias": (channels,), "log_scale": (channels,), "initialized": ()},
+            trainable_names=("bias", "log_scale"),
+            dtype=keras.config.floatx(),
+            name=f"{name}_params",
+        )
+        self.keras_layers = (self.params,)
+        super().__init__(
+            forward_min_event_ndims=len(self.event_shape_),
+            validate_args=validate_args,
+            parameters=parameters,
+            name=name,
+        )
+
+    @property
+    def initialized(self) -> bool:
+        return bool(self.params.initialized.numpy() > 0)
+
+    def _maybe_initialize(self, x: tf.Tensor) -> None:
+        if not _INIT_MODE["active"] or not tf.executing_eagerly() or self.initialized:
+            return
+        axes = list(range(x.shape.rank - 1))
+        mean = tf.reduce_mean(tf.cast(x, tf.float64), axis=axes)
+        std = tf.sqrt(tf.reduce_mean(tf.square(tf.cast(x, tf.float64) - mean), axis=axes))
+        log_scale = tf.math.log(self.init_scale / (std + 1e-6))
+        self.params.bias.assign(tf.cast(-mean, self.params.bias.dtype))
+        self.params.log_scale.assign(tf.cast(log_scale, self.params.log_scale.dtype))
+        self.params.initialized.assign(tf.ones_like(self.params.initialized))
+
+    def _params(self, x: tf.Tensor, arg: str):
+        x = check_float(x, self.name, arg)
+        check_event(x, self.event_shape_, self.name, arg)
+        return x, tf.cast(self.params.bias, x.dtype), tf.cast(self.params.log_scale, x.dtype)
+
+    def _log_det(self, x: tf.Tensor, log_scale: tf.Tensor) -> tf.Tensor:
+        pixels = 1
+        for d in self.event_shape_[:-1]:
+            pixels *= d
+        total = pixels * tf.reduce_sum(tf.cast(log_scale, log_det_dtype(x.dtype)))
+        return tf.fill(tf.shape(x)[: tf.rank(x) - len(self.event_shape_)], total)
+
+    def _forward_and_log_det(self, x):
+        x = check_float(x, self.name, "x")
+        self._maybe_initialize(x)
+        x, bias, log_scale = self._params(x, "x")
+        return (x + bias) * tf.exp(log_scale), self._log_det(x, log_scale)
+
+    def _inverse_and_log_det(self, y):
+        y, bias, log_scale = self._params(y, "y")
+        return y * tf.exp(-log_scale) - bias, -self._log_det(y, log_scale)

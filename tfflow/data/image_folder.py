@@ -1,0 +1,140 @@
+"""Loading a folder of PNG/JPEG images, with optional class subfolders and splits."""
+
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from tfflow.data.coerce import split_last
+
+__all__ = ["IMAGE_SUFFIXES", "has_images", "load_image_folder"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _image_files(directory: pathlib.Path) -> list[pathlib.Path]:
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+def _class_dirs(directory: pathlib.Path) -> list[pathlib.Path]:
+    return sorted(path for path in directory.iterdir() if path.is_dir() and _image_files(path))
+
+
+def has_images(directory: pathlib.Path) -> bool:
+    """Whether `directory` or one of its direct (or `train`/`test`) subfolders holds images."""
+    if _image_files(directory) or _class_dirs(directory):
+        return True
+    return any(
+        (directory / split).is_dir() and has_images(directory / split)
+        for split in ("train", "test")
+    )
+
+
+def _decode(path: pathlib.Path) -> np.ndarray:
+    try:
+        image = tf.io.decode_image(
+            tf.io.read_file(str(path)), dtype=tf.uint8, expand_animations=False
+        )
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
+        raise ValueError(f"Cannot decode image {path}: {err.message.splitlines()[0]}") from err
+    return image.numpy()
+
+
+def _collect(
+    directory: pathlib.Path, class_names: list[str] | None
+) -> tuple[list[pathlib.Path], list[int] | None, list[str] | None]:
+    """Lists the image files of one split and their class indices."""
+    files, subdirs = _image_files(directory), _class_dirs(directory)
+    if files and subdirs:
+        raise ValueError(
+            f"{directory} mixes images ({files[0].name}, ...) with class subfolders "
+            f"({subdirs[0].name}, ...); use one layout."
+        )
+    if not files and not subdirs:
+        raise ValueError(f"{directory} holds no images with suffix in {IMAGE_SUFFIXES}.")
+    if files:
+        if class_names is not None:
+            raise ValueError(f"{directory} has no class subfolders but its sibling split has.")
+        return files, None, None
+    names = [path.name for path in subdirs]
+    if class_names is None:
+        class_names = names
+    unknown = sorted(set(names) - set(class_names))
+    if unknown:
+        raise ValueError(f"{directory} has classes {unknown} that the training split lacks.")
+    paths, labels = [], []
+    for subdir in subdirs:
+        images = _image_files(subdir)
+        paths.extend(images)
+        labels.extend([class_names.index(subdir.name)] * len(images))
+    return paths, labels, class_names
+
+
+def _stack(paths: list[pathlib.Path], directory: pathlib.Path) -> np.ndarray:
+    images = [_decode(paths[0])]
+    for path in paths[1:]:
+        image = _decode(path)
+        if image.shape != images[0].shape:
+            raise ValueError(
+                f"All images in {directory} must share one size; {paths[0]} is "
+                f"{images[0].shape} (H, W, C) but {path} is {image.shape}."
+            )
+        images.append(image)
+    return np.stack(images)
+
+
+def load_image_folder(
+    directory: str | pathlib.Path,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list[str] | None]:
+    """Loads a folder of images decoded with `tf.io.decode_image` (no PIL needed).
+
+    Three layouts are understood:
+
+    - `directory/train/...` and `directory/test/...`: the given split;
+    - `directory/<class>/*.png`: class subfolders, sorted by name, become labels 0..K-1;
+    - `directory/*.png`: unlabelled images.
+
+    Without `train`/`test` folders the files are permuted with
+    `numpy.random.RandomState(0)` and the last 10% form the test set. All images must share one
+    height, width and channel count.
+
+    Args:
+        directory: The folder.
+
+    Returns:
+        `(train, test, train_labels, test_labels, class_names)`, images as `uint8`
+        `(N, H, W, C)`, labels `int64` or `None`, `class_names` `None` when unlabelled.
+
+    Raises:
+        ValueError: If there are no images, layouts are mixed, an image cannot be decoded, or
+            image sizes differ.
+    """
+    directory = pathlib.Path(directory)
+    if (directory / "train").is_dir() and (directory / "test").is_dir():
+        train_paths, train_labels, class_names = _collect(directory / "train", None)
+        test_paths, test_labels, _ = _collect(directory / "test", class_names)
+        if class_names is None and test_labels is not None:
+            raise ValueError(
+                f"{directory / 'test'} has class subfolders but the train split has none."
+            )
+        train, test = _stack(train_paths + test_paths, directory), None
+        train, test = train[: len(train_paths)], train[len(train_paths) :]
+        if class_names is None:
+            return train, test, None, None, None
+        return (
+            train,
+            test,
+            np.asarray(train_labels, np.int64),
+            np.asarray(test_labels, np.int64),
+            class_names,
+        )
+    paths, labels, class_names = _collect(directory, None)
+    order = np.random.RandomState(0).permutation(len(paths))
+    images = _stack([paths[i] for i in order], directory)
+    label_array = None if labels is None else np.asarray(labels, np.int64)[order]
+    train, test, train_labels, test_labels = split_last(images, label_array)
+    return train, test, train_labels, test_labels, class_names

@@ -1,0 +1,66 @@
+"""A Keras layer that only owns named weights, for bijectors that read them at call time."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+__all__ = ["ParameterSet"]
+
+
+@keras.saving.register_keras_serializable(package="tfflow")
+class ParameterSet(keras.layers.Layer):
+    """Holds named Keras weights for a tfflow bijector (ActNorm, 1x1 conv, scaling, ...).
+
+    TFP bijectors are `tf.Module`s that Keras 3 does not track, and a Keras variable handed to
+    a TFP bijector's constructor is frozen into a constant. tfflow bijectors therefore keep their
+    parameters in a `ParameterSet` that the owning model tracks, and read them in every call.
+
+    Args:
+        shapes: mapping from weight name to shape.
+        trainable_names: names of the weights that are trained (the rest are state, e.g. the
+            ActNorm "initialized" flag or a fixed LU permutation).
+        initial_values: optional mapping from name to a numpy array of initial values
+            (default zeros). Not part of the config: saved weights overwrite them on load.
+        **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`).
+    """
+
+    def __init__(
+        self,
+        shapes: dict[str, tuple[int, ...]],
+        trainable_names: tuple[str, ...] | list[str] = (),
+        initial_values: dict[str, np.ndarray] | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.shapes = {k: tuple(int(d) for d in v) for k, v in shapes.items()}
+        self.trainable_names = tuple(trainable_names)
+        initial_values = initial_values or {}
+        for name, shape in self.shapes.items():
+            value = initial_values.get(name)
+            initializer = (
+                keras.initializers.Zeros()
+                if value is None
+                else keras.initializers.Constant(np.asarray(value))
+            )
+            weight = self.add_weight(
+                name=name,
+                shape=shape,
+                initializer=initializer,
+                trainable=name in self.trainable_names,
+            )
+            setattr(self, name, weight)
+        self.built = True
+
+    def call(self, inputs):  # pragma: no cover - parameters are read directly
+        return inputs
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            {
+                "shapes": {k: list(v) for k, v in self.shapes.items()},
+                "trainable_names": list(self.trainable_names),
+            }
+        )
+        return config

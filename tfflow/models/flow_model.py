@@ -1,0 +1,317 @@
+"""`FlowModel`: the `keras.Model` base shared by NICE, RealNVP and Glow."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfflow.bijectors.actnorm import ActNorm, data_dependent_init
+from tfflow.bijectors.flow_bijector import (
+    collect_keras_layers,
+    forward_and_log_det,
+    inverse_and_log_det,
+)
+
+tfb = tfp.bijectors
+tfd = tfp.distributions
+
+__all__ = ["FlowModel"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+class FlowModel(keras.Model):
+    """A normalizing flow `x = f^-1(z)`, `z ~ base`, trained by maximum likelihood.
+
+    Subclasses implement `build_flow()`, returning a bijector whose `forward` maps data
+    (event shape `input_shape`) to a flat latent vector of `D = prod(input_shape)` values.
+
+    `log_prob(x) = log p_base(f(x)) + log|det df/dx|`, evaluated in one pass over the flow
+    (each conditioner network runs once). `bits_per_dim(x) = -log_prob(x) / (D ln 2)`.
+    For image models (`pixels=True`) `x` holds pixel values in `[0, 2**n_bits)`, so bits/dim
+    are those of published tables; inputs outside that range get `log_prob = -inf`.
+
+    Args:
+        input_shape: shape of one example, e.g. `(28, 28, 1)` or `(2,)`.
+        prior: `"normal"` (standard normal) or `"logistic"` (NICE) base distribution.
+        pixels: whether inputs are pixel values in `[0, 2**n_bits)`.
+        n_bits: bits per pixel of the data.
+        learning_rate: default learning rate of `compile()`.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+    """
+
+    def __init__(
+        self,
+        input_shape: Iterable[int],
+        prior: str = "normal",
+        pixels: bool = False,
+        n_bits: int = 8,
+        learning_rate: float = 1e-3,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        shape = tuple(int(d) for d in input_shape)
+        if not shape or any(d < 1 for d in shape):
+            raise ValueError(
+                f"`input_shape` must be a non-empty shape of positive sizes; "
+                f"received {tuple(input_shape)!r}."
+            )
+        if prior not in ("normal", "logistic"):
+            raise ValueError(f"`prior` must be 'normal' or 'logistic'; received {prior!r}.")
+        self.data_shape = shape
+        self.prior = prior
+        self.pixels = bool(pixels)
+        self.n_bits = int(n_bits)
+        self.learning_rate = float(learning_rate)
+        self.event_size = int(np.prod(shape))
+        self.flow = self.build_flow()
+        # Keras 3 does not track TFP bijectors (tf.Modules); owning their layers here makes
+        # `fit`, checkpoints and `model.save` see every parameter.
+        self.flow_layers = collect_keras_layers(self.flow)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim")
+        # Create every weight now (one pass on a dummy batch) so that loading saved weights,
+        # distribution strategies and `summary()` see the full model before training.
+        dummy_value = 0.5 * 2.0**self.n_bits if self.pixels else 0.0
+        self.log_prob(tf.fill((1,) + shape, tf.constant(dummy_value, keras.config.floatx())))
+        self.built = True
+
+    # ----- subclass API -------------------------------------------------------------------------
+    def build_flow(self) -> tfb.Bijector:
+        """Returns the bijector mapping data to the flat latent (normalizing direction)."""
+        raise NotImplementedError
+
+    # ----- TFP views ----------------------------------------------------------------------------
+    @property
+    def base_distribution(self) -> tfd.Distribution:
+        """The latent distribution over `(D,)`: standard normal or standard logistic."""
+        dtype = keras.config.floatx()
+        zero, one = tf.constant(0.0, dtype), tf.constant(1.0, dtype)
+        base = tfd.Normal(zero, one) if self.prior == "normal" else tfd.Logistic(zero, one)
+        return tfd.Sample(base, sample_shape=[self.event_size])
+
+    @property
+    def bijector(self) -> tfb.Bijector:
+        """Latent -> data bijector (TFP convention: `forward` generates)."""
+        return tfb.Invert(self.flow)
+
+    @property
+    def distribution(self) -> tfd.TransformedDistribution:
+        """`tfd.TransformedDistribution(base, bijector)`, usable anywhere TFP takes one."""
+        return tfd.TransformedDistribution(self.base_distribution, self.bijector)
+
+    # ----- inputs -------------------------------------------------------------------------------
+    def _as_data(self, x, arg: str = "x") -> tf.Tensor:
+        x = tf.convert_to_tensor(x)
+        if x.dtype.is_integer or x.dtype == tf.bool:
+            if not self.pixels:
+                raise TypeError(
+                    f"`{arg}` must be floating point for a model of real-valued data; "
+                    f"received dtype {x.dtype.name}."
+                )
+            # Integer pixels are the centres of their quantisation bins: k -> k + 0.5.
+            x = tf.cast(x, keras.config.floatx()) + 0.5
+        elif not x.dtype.is_floating:
+            raise TypeError(f"`{arg}` must be a float or integer tensor; received {x.dtype.name}.")
+        rank = len(self.data_shape)
+        static = x.shape
+        if static.rank is not None:
+            trailing = tuple(static[max(static.rank - rank, 0) :])
+            if static.rank < rank or any(
+                g is not None and int(g) != w
+                for g, w in zip(trailing, self.data_shape, strict=False)
+            ):
+                raise ValueError(
+                    f"`{arg}` must have shape (batch, {', '.join(map(str, self.data_shape))}) "
+                    f"for this {type(self).__name__}; received shape {tuple(static)}."
+                )
+        return x
+
+    def _as_latent(self, z, arg: str = "z") -> tf.Tensor:
+        z = tf.convert_to_tensor(z)
+        if not z.dtype.is_floating:
+            raise TypeError(f"`{arg}` must be floating point; received dtype {z.dtype.name}.")
+        if z.shape.rank is not None and (
+            z.shape.rank < 1 or (z.shape[-1] is not None and int(z.shape[-1]) != self.event_size)
+        ):
+            raise ValueError(
+                f"`{arg}` must have shape (batch, {self.event_size}); received {tuple(z.shape)}."
+            )
+        return z
+
+    # ----- densities ----------------------------------------------------------------------------
+    def _base_log_prob(self, z: tf.Tensor) -> tf.Tensor:
+        z = tf.cast(z, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype)
+        if self.prior == "normal":
+            return -0.5 * tf.reduce_sum(tf.square(z), -1) - 0.5 * self.event_size * _LOG_2PI
+        return -tf.reduce_sum(tf.nn.softplus(z) + tf.nn.softplus(-z), -1)
+
+    def log_prob(self, x, training: bool | None = None) -> tf.Tensor:
+        """Exact `log p(x)` in nats, one value per example (batch shape of `x`)."""
+        x = self._as_data(x)
+        in_support = None
+        if self.pixels:
+            axes = list(range(-len(self.data_shape), 0))
+            high = tf.cast(2.0**self.n_bits, x.dtype)
+            in_support = tf.reduce_all((x >= 0) & (x < high), axis=axes)
+            # Evaluate out-of-support examples at a harmless point, then report -inf for them
+            # (a NaN there would also poison gradients of the whole batch).
+            mask = tf.reshape(in_support, tf.concat([tf.shape(in_support), [1] * len(axes)], 0))
+            x = tf.where(mask, x, tf.fill(tf.shape(x), tf.cast(0.5 * high, x.dtype)))
+        z, log_det = forward_and_log_det(self.flow, x)
+        log_prob = self._base_log_prob(z) + tf.cast(
+            log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
+        )
+        if in_support is not None:
+            log_prob = tf.where(in_support, log_prob, tf.cast(-np.inf, log_prob.dtype))
+        return log_prob
+
+    def bits_per_dim(self, x) -> tf.Tensor:
+        """`-log_prob(x) / (D ln 2)`: bits per dimension on the data's scale."""
+        return -self.log_prob(x) / (self.event_size * math.log(2.0))
+
+    def encode(self, x) -> tf.Tensor:
+        """Data -> latent `z` of shape `(batch, D)`."""
+        return forward_and_log_det(self.flow, self._as_data(x))[0]
+
+    def decode(self, z) -> tf.Tensor:
+        """Latent `(batch, D)` -> data."""
+        return inverse_and_log_det(self.flow, self._as_latent(z))[0]
+
+    def sample(
+        self, num_samples: int, temperature: float = 1.0, seed: int | None = None
+    ) -> tf.Tensor:
+        """Draws `num_samples` examples, with latent noise scaled by `temperature`.
+
+        Args:
+            num_samples: number of samples (> 0).
+            temperature: scale of the latent noise (Glow samples at 0.7); >= 0 and finite.
+            seed: integer seed; the same seed gives the same samples (stateless RNG).
+        """
+        if isinstance(num_samples, int | np.integer) and num_samples <= 0:
+            raise ValueError(f"`num_samples` must be a positive integer; received {num_samples}.")
+        if isinstance(temperature, int | float) and not (
+            math.isfinite(temperature) and temperature >= 0
+        ):
+            raise ValueError(f"`temperature` must be finite and >= 0; received {temperature!r}.")
+        dtype = keras.config.floatx()
+        shape = tf.stack([tf.cast(num_samples, tf.int32), self.event_size])
+        seed_pair = (
+            tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+            if seed is not None
+            else None
+        )
+        if self.prior == "normal":
+            z = (
+                tf.random.stateless_normal(shape, seed_pair, dtype=dtype)
+                if seed_pair is not None
+                else tf.random.normal(shape, dtype=dtype)
+            )
+        else:
+            u = (
+                tf.random.stateless_uniform(
+                    shape, seed_pair, minval=1e-7, maxval=1 - 1e-7, dtype=dtype
+                )
+                if seed_pair is not None
+                else tf.random.uniform(shape, 1e-7, 1 - 1e-7, dtype=dtype)
+            )
+            z = tf.math.log(u) - tf.math.log1p(-u)
+        return self.decode(z * tf.cast(temperature, dtype))
+
+    # ----- Keras --------------------------------------------------------------------------------
+    def call(self, inputs, training=None):
+        return self.log_prob(inputs, training=training)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.bpd_tracker]
+
+    def compile(self, optimizer=None, **kwargs):
+        """`keras.Model.compile` with the paper's optimizer as default (Adam)."""
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(self.learning_rate)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    @staticmethod
+    def _unpack(data):
+        if isinstance(data, tuple | list):
+            return data[0]
+        return data
+
+    def _nll(self, x, training: bool) -> tf.Tensor:
+        log_prob = self(x, training=training)
+        return -tf.reduce_mean(tf.cast(log_prob, tf.float32))
+
+    def _update_metrics(self, nll: tf.Tensor) -> dict:
+        self.loss_tracker.update_state(nll)
+        self.bpd_tracker.update_state(nll / (self.event_size * math.log(2.0)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        x = self._unpack(data)
+        with tf.GradientTape() as tape:
+            nll = self._nll(x, training=True)
+            loss = nll
+            if self.losses:
+                loss = loss + tf.add_n([tf.cast(term, tf.float32) for term in self.losses])
+            scaled = self.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        return self._update_metrics(nll)
+
+    def test_step(self, data):
+        return self._update_metrics(self._nll(self._unpack(data), training=False))
+
+    # ----- data-dependent initialisation -------------------------------------------------------
+    def needs_initialization(self) -> bool:
+        return any(isinstance(b, ActNorm) and not b.initialized for b in self._all_bijectors())
+
+    def _all_bijectors(self):
+        stack = [self.flow]
+        while stack:
+            b = stack.pop()
+            yield b
+            for attr in ("bijectors",):
+                stack.extend(getattr(b, attr, []) or [])
+            for attr in ("bijector", "inner"):
+                child = getattr(b, attr, None)
+                if isinstance(child, tfb.Bijector):
+                    stack.append(child)
+
+    def initialize(self, x) -> None:
+        """Data-dependent initialisation (ActNorm) from a batch `x`; a no-op once done."""
+        with data_dependent_init():
+            self.encode(x)
+
+    def fit(self, x=None, y=None, batch_size=None, *args, init_examples: int = 512, **kwargs):
+        """`keras.Model.fit`, first initialising ActNorm layers on up to `init_examples`."""
+        if self.needs_initialization() and x is not None:
+            self.initialize(_first_examples(x, init_examples, batch_size))
+        return super().fit(x, y, batch_size, *args, **kwargs)
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "input_shape": list(self.data_shape),
+            "prior": self.prior,
+            "learning_rate": self.learning_rate,
+        }
+
+
+def _first_examples(x, count: int, batch_size: int | None) -> tf.Tensor:
+    if isinstance(x, tf.data.Dataset):
+        batches, seen = [], 0
+        for element in x:
+            batch = element[0] if isinstance(element, tuple | list) else element
+            batches.append(batch)
+            seen += int(batch.shape[0])
+            if seen >= count:
+                break
+        return tf.concat(batches, 0)[:count]
+    return tf.convert_to_tensor(np.asarray(x)[:count])

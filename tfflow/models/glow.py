@@ -1,0 +1,180 @@
+"""Glow (Kingma & Dhariwal 2018): ActNorm, invertible 1x1 convolutions, affine couplings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import keras
+import tensorflow_probability as tfp
+
+from tfflow.bijectors.actnorm import ActNorm
+from tfflow.bijectors.additive_coupling import AdditiveCoupling
+from tfflow.bijectors.affine_coupling import AffineCoupling
+from tfflow.bijectors.factor_out import FactorOut
+from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
+from tfflow.bijectors.partitions import Partition
+from tfflow.bijectors.pixel_scaling import PixelScaling
+from tfflow.bijectors.squeeze import Squeeze
+from tfflow.layers.glow_block import GlowBlock
+from tfflow.models.flow_model import FlowModel
+
+tfb = tfp.bijectors
+
+__all__ = ["Glow"]
+
+
+def _chain(steps: list, name: str) -> tfb.Chain:
+    return tfb.Chain(list(reversed(steps)), name=name)
+
+
+@keras.saving.register_keras_serializable(package="tfflow")
+class Glow(FlowModel):
+    """Glow's multi-scale architecture on images with pixels in [0, 2**n_bits).
+
+    `x / 2**n_bits - 0.5`, then per level: squeeze, `steps_per_level` x [ActNorm,
+    invertible 1x1 conv (LU), coupling], and (except at the last level) a split whose
+    factored-out half gets a learned conditional prior, folded into the bijector
+    (`FactorOut(learned_prior=True)`). Affine couplings use Glow's `sigmoid(h + 2)` scale.
+
+    Args:
+        input_shape: `(h, w, c)`, h and w divisible by `2**levels`.
+        levels: number of levels L.
+        steps_per_level: flow steps K per level.
+        hidden_channels: width of the coupling networks (512 in the paper).
+        coupling: `"affine"` or `"additive"`.
+        learn_prior: learned prior for factored-out halves (else standard normal).
+        lu_decomposed: LU-parameterised 1x1 convolutions.
+        scale_fn: log-scale bound of affine couplings (`"sigmoid"` as in Glow's code).
+        n_bits: bits per pixel of the data (5 for Glow's CelebA-HQ runs).
+        seed: seed of the 1x1 convolutions' initial rotations.
+        learning_rate: default Adam learning rate.
+        **kwargs: `keras.Model` arguments.
+
+    Example:
+        >>> model = Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4)
+        >>> model.encode(model.sample(2, seed=1)).shape
+        TensorShape([2, 16])
+
+    References:
+        Kingma, Dhariwal. Glow: Generative Flow with Invertible 1x1 Convolutions.
+        arXiv:1807.03039.
+    """
+
+    def __init__(
+        self,
+        input_shape: Iterable[int],
+        levels: int = 3,
+        steps_per_level: int = 32,
+        hidden_channels: int = 512,
+        coupling: str = "affine",
+        learn_prior: bool = True,
+        lu_decomposed: bool = True,
+        scale_fn: str = "sigmoid",
+        n_bits: int = 8,
+        seed: int = 0,
+        learning_rate: float = 1e-3,
+        **kwargs,
+    ):
+        shape = tuple(int(d) for d in input_shape)
+        if len(shape) != 3:
+            raise ValueError(
+                f"Glow `input_shape` must be (height, width, channels); "
+                f"received {tuple(input_shape)!r}."
+            )
+        if levels < 1 or steps_per_level < 1:
+            raise ValueError(
+                f"`levels` and `steps_per_level` must be >= 1; received {levels}, "
+                f"{steps_per_level}."
+            )
+        div = 2**levels
+        if shape[0] % div or shape[1] % div:
+            raise ValueError(
+                f"`input_shape` {shape} must have height and width divisible by "
+                f"2**levels = {div} for levels={levels}."
+            )
+        if coupling not in ("affine", "additive"):
+            raise ValueError(f"`coupling` must be 'affine' or 'additive'; received {coupling!r}.")
+        self.levels = int(levels)
+        self.steps_per_level = int(steps_per_level)
+        self.hidden_channels = int(hidden_channels)
+        self.coupling = coupling
+        self.learn_prior = bool(learn_prior)
+        self.lu_decomposed = bool(lu_decomposed)
+        self.scale_fn = scale_fn
+        self.seed = int(seed)
+        super().__init__(
+            shape,
+            prior="normal",
+            pixels=True,
+            n_bits=n_bits,
+            learning_rate=learning_rate,
+            **kwargs,
+        )
+
+    def _step(self, shape, level: int, k: int) -> list:
+        name = f"level{level}_step{k}"
+        partition = Partition("channel", shape, parity=0)
+        out = partition.transformed_shape[-1]
+        if self.coupling == "affine":
+            net = GlowBlock(2 * out, self.hidden_channels, name=f"{name}_nn")
+            coupling = AffineCoupling(
+                net, partition, scale_fn=self.scale_fn, name=f"{name}_coupling"
+            )
+        else:
+            net = GlowBlock(out, self.hidden_channels, name=f"{name}_nn")
+            coupling = AdditiveCoupling(net, partition, name=f"{name}_coupling")
+        return [
+            ActNorm(shape, name=f"{name}_actnorm"),
+            InvertibleConv1x1(
+                shape,
+                lu_decomposed=self.lu_decomposed,
+                seed=self.seed * 100003 + level * 1009 + k,
+                name=f"{name}_invconv",
+            ),
+            coupling,
+        ]
+
+    def _level(self, shape: tuple[int, int, int], level: int) -> tfb.Bijector:
+        h, w, c = shape
+        squeezed = (h // 2, w // 2, 4 * c)
+        steps: list = [Squeeze(name=f"level{level}_squeeze")]
+        for k in range(self.steps_per_level):
+            steps += self._step(squeezed, level, k)
+        if level == self.levels - 1:
+            size = squeezed[0] * squeezed[1] * squeezed[2]
+            steps.append(tfb.Reshape([size], list(squeezed), name=f"level{level}_flatten"))
+        else:
+            kept = (squeezed[0], squeezed[1], squeezed[2] - squeezed[2] // 2)
+            inner = self._level(kept, level + 1)
+            steps.append(
+                FactorOut(
+                    squeezed, inner, learned_prior=self.learn_prior, name=f"level{level}_split"
+                )
+            )
+        return _chain(steps, f"level{level}")
+
+    def build_flow(self) -> tfb.Bijector:
+        shape = self.data_shape
+        steps = [
+            PixelScaling(shape, n_bits=self.n_bits, shift=-0.5, name="pixel_scaling"),
+            self._level(shape, 0),
+        ]
+        return _chain(steps, "glow_flow")
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("prior")
+        config.update(
+            {
+                "levels": self.levels,
+                "steps_per_level": self.steps_per_level,
+                "hidden_channels": self.hidden_channels,
+                "coupling": self.coupling,
+                "learn_prior": self.learn_prior,
+                "lu_decomposed": self.lu_decomposed,
+                "scale_fn": self.scale_fn,
+                "n_bits": self.n_bits,
+                "seed": self.seed,
+            }
+        )
+        return config
