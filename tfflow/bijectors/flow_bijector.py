@@ -88,11 +88,13 @@ def _pass(bijector: tfb.Bijector, x: tf.Tensor, forward: bool, event_ndims: int 
     if isinstance(bijector, CHAIN_TYPES):
         parts = bijector.bijectors if not forward else list(reversed(bijector.bijectors))
         total = None
+        ldj_dtype = log_det_dtype(x.dtype)
         for part in parts:
             x, ldj, event_ndims = _pass(part, x, forward, event_ndims, kwargs)
+            ldj = tf.cast(ldj, ldj_dtype)
             total = ldj if total is None else total + ldj
         if total is None:
-            total = tf.zeros([], log_det_dtype(x.dtype))
+            total = tf.zeros([], ldj_dtype)
         return x, total, event_ndims
     own_kwargs = kwargs.get(bijector.name, {})
     if isinstance(bijector, FlowBijector):
