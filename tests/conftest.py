@@ -21,4 +21,5 @@ def _restore_keras_globals():
 def floatx(request):
     """Runs a test in float32 and in float64 (layers created after this use that dtype)."""
     keras.config.set_floatx(request.param)
+    keras.mixed_precision.set_global_policy(request.param)
     return request.param

@@ -43,6 +43,7 @@ def test_log_det_matches_autodiff_jacobian(name):
     import keras
 
     keras.config.set_floatx("float64")
+    keras.mixed_precision.set_global_policy("float64")
     case, bijector, x = _build(name, "float64")
     assert_log_det_matches_autodiff(bijector, x, len(case.event_shape), tolerance=1e-6)
 

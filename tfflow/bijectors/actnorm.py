@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 
-import keras
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
-from tfflow.layers.parameter_set import ParameterSet
+from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
 __all__ = ["ActNorm", "data_dependent_init"]
 
@@ -61,7 +60,7 @@ class ActNorm(FlowBijector):
         self.params = ParameterSet(
             {"bias": (channels,), "log_scale": (channels,), "initialized": ()},
             trainable_names=("bias", "log_scale"),
-            dtype=keras.config.floatx(),
+            dtype=parameter_dtype(),
             name=f"{name}_params",
         )
         self.keras_layers = (self.params,)

@@ -9,7 +9,7 @@ import tensorflow as tf
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, call_with_flat_batch, log_det_dtype
 from tfflow.bijectors.partitions import Partition
-from tfflow.layers.parameter_set import ParameterSet
+from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
 __all__ = ["SCALE_FUNCTIONS", "AffineCoupling"]
 
@@ -73,7 +73,7 @@ class AffineCoupling(FlowBijector):
                 {"factor": (channels,)},
                 trainable_names=("factor",),
                 initial_values={"factor": np.ones(channels)},
-                dtype=keras.config.floatx(),
+                dtype=parameter_dtype(),
                 name=f"{name}_tanh_factor",
             )
             layers.append(self.scale_factor)

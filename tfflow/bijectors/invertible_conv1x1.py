@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
-from tfflow.layers.parameter_set import ParameterSet
+from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
 __all__ = ["InvertibleConv1x1", "random_rotation"]
 
@@ -57,7 +56,7 @@ class InvertibleConv1x1(FlowBijector):
         self.seed = int(seed)
         c = self.event_shape_[-1]
         w = random_rotation(c, self.seed)
-        dtype = keras.config.floatx()
+        dtype = parameter_dtype()
         if self.lu_decomposed:
             p, lower, upper = scipy.linalg.lu(w)
             diag = np.diag(upper)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import keras
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
-from tfflow.layers.parameter_set import ParameterSet
+from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
 __all__ = ["Scaling"]
 
@@ -35,7 +34,7 @@ class Scaling(FlowBijector):
         self.params = ParameterSet(
             {"log_scale": self.event_shape_},
             trainable_names=("log_scale",),
-            dtype=keras.config.floatx(),
+            dtype=parameter_dtype(),
             name=f"{name}_params",
         )
         self.keras_layers = (self.params,)

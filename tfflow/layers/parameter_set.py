@@ -5,7 +5,16 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["ParameterSet"]
+__all__ = ["ParameterSet", "parameter_dtype"]
+
+
+def parameter_dtype() -> str:
+    """Dtype of flow parameters and states: the global policy's variable dtype.
+
+    float32 under `mixed_float16`/`mixed_bfloat16` (log-dets and the prior stay float32),
+    float64 under a float64 policy.
+    """
+    return keras.config.dtype_policy().variable_dtype
 
 
 @keras.saving.register_keras_serializable(package="tfflow")

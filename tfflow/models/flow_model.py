@@ -69,6 +69,9 @@ class FlowModel(keras.Model):
         self.n_bits = int(n_bits)
         self.learning_rate = float(learning_rate)
         self.event_size = int(np.prod(shape))
+        # Flow states, log-dets and the prior use the policy's variable dtype (float32 under
+        # mixed precision); conditioner networks compute in the policy's compute dtype.
+        self.flow_dtype = self.dtype_policy.variable_dtype
         self.flow = self.build_flow()
         # Keras 3 does not track TFP bijectors (tf.Modules); owning their layers here makes
         # `fit`, checkpoints and `model.save` see every parameter.
@@ -78,7 +81,7 @@ class FlowModel(keras.Model):
         # Create every weight now (one pass on a dummy batch) so that loading saved weights,
         # distribution strategies and `summary()` see the full model before training.
         dummy_value = 0.5 * 2.0**self.n_bits if self.pixels else 0.0
-        self.log_prob(tf.fill((1,) + shape, tf.constant(dummy_value, keras.config.floatx())))
+        self.log_prob(tf.fill((1,) + shape, tf.constant(dummy_value, self.flow_dtype)))
         self.built = True
 
     # ----- subclass API -------------------------------------------------------------------------
@@ -90,7 +93,7 @@ class FlowModel(keras.Model):
     @property
     def base_distribution(self) -> tfd.Distribution:
         """The latent distribution over `(D,)`: standard normal or standard logistic."""
-        dtype = keras.config.floatx()
+        dtype = self.flow_dtype
         zero, one = tf.constant(0.0, dtype), tf.constant(1.0, dtype)
         base = tfd.Normal(zero, one) if self.prior == "normal" else tfd.Logistic(zero, one)
         return tfd.Sample(base, sample_shape=[self.event_size])
@@ -115,9 +118,11 @@ class FlowModel(keras.Model):
                     f"received dtype {x.dtype.name}."
                 )
             # Integer pixels are the centres of their quantisation bins: k -> k + 0.5.
-            x = tf.cast(x, keras.config.floatx()) + 0.5
+            x = tf.cast(x, self.flow_dtype) + 0.5
         elif not x.dtype.is_floating:
             raise TypeError(f"`{arg}` must be a float or integer tensor; received {x.dtype.name}.")
+        else:
+            x = tf.cast(x, self.flow_dtype)
         rank = len(self.data_shape)
         static = x.shape
         if static.rank is not None:
@@ -136,6 +141,7 @@ class FlowModel(keras.Model):
         z = tf.convert_to_tensor(z)
         if not z.dtype.is_floating:
             raise TypeError(f"`{arg}` must be floating point; received dtype {z.dtype.name}.")
+        z = tf.cast(z, self.flow_dtype)
         if z.shape.rank is not None and (
             z.shape.rank < 1 or (z.shape[-1] is not None and int(z.shape[-1]) != self.event_size)
         ):
@@ -199,7 +205,7 @@ class FlowModel(keras.Model):
             math.isfinite(temperature) and temperature >= 0
         ):
             raise ValueError(f"`temperature` must be finite and >= 0; received {temperature!r}.")
-        dtype = keras.config.floatx()
+        dtype = self.flow_dtype
         shape = tf.stack([tf.cast(num_samples, tf.int32), self.event_size])
         seed_pair = (
             tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
