@@ -6,6 +6,7 @@ Every tfflow bijector's `forward` is the normalizing direction (data -> latent).
 from tfflow.bijectors.actnorm import ActNorm, data_dependent_init
 from tfflow.bijectors.additive_coupling import AdditiveCoupling
 from tfflow.bijectors.affine_coupling import SCALE_FUNCTIONS, AffineCoupling
+from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.flow_bijector import (
     FlowBijector,
@@ -27,6 +28,7 @@ __all__ = [
     "ActNorm",
     "AdditiveCoupling",
     "AffineCoupling",
+    "ClassConditionalPrior",
     "FactorOut",
     "FlowBijector",
     "InvertibleConv1x1",

@@ -11,6 +11,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow.bijectors.actnorm import ActNorm, data_dependent_init
+from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
 from tfflow.bijectors.flow_bijector import (
     collect_keras_layers,
     forward_and_log_det,
@@ -42,6 +43,9 @@ class FlowModel(keras.Model):
         pixels: whether inputs are pixel values in `[0, 2**n_bits)`.
         n_bits: bits per pixel of the data.
         learning_rate: default learning rate of `compile()`.
+        num_classes: makes the model class-conditional: a learned per-class prior
+            (`ClassConditionalPrior`) ends the flow, and `log_prob`, `sample`, `encode`,
+            `decode` and `fit` take integer `labels` (fit: `(x, labels)` pairs).
         **kwargs: `keras.Model` arguments (`name`, ...).
     """
 
@@ -52,6 +56,7 @@ class FlowModel(keras.Model):
         pixels: bool = False,
         n_bits: int = 8,
         learning_rate: float = 1e-3,
+        num_classes: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -68,11 +73,18 @@ class FlowModel(keras.Model):
         self.pixels = bool(pixels)
         self.n_bits = int(n_bits)
         self.learning_rate = float(learning_rate)
+        if num_classes is not None and int(num_classes) < 2:
+            raise ValueError(f"`num_classes` must be None or >= 2; received {num_classes!r}.")
+        self.num_classes = None if num_classes is None else int(num_classes)
         self.event_size = int(np.prod(shape))
         # Flow states, log-dets and the prior use the policy's variable dtype (float32 under
         # mixed precision); conditioner networks compute in the policy's compute dtype.
         self.flow_dtype = self.dtype_policy.variable_dtype
-        self.flow = self.build_flow()
+        flow = self.build_flow()
+        if self.num_classes is not None:
+            prior = ClassConditionalPrior(self.event_size, self.num_classes, name="class_prior")
+            flow = tfb.Chain([prior, flow], name=f"{flow.name}_conditional")
+        self.flow = flow
         # Keras 3 does not track TFP bijectors (tf.Modules); owning their layers here makes
         # `fit`, checkpoints and `model.save` see every parameter.
         self.flow_layers = collect_keras_layers(self.flow)
@@ -81,7 +93,10 @@ class FlowModel(keras.Model):
         # Create every weight now (one pass on a dummy batch) so that loading saved weights,
         # distribution strategies and `summary()` see the full model before training.
         dummy_value = 0.5 * 2.0**self.n_bits if self.pixels else 0.0
-        self.log_prob(tf.fill((1,) + shape, tf.constant(dummy_value, self.flow_dtype)))
+        dummy_labels = None if self.num_classes is None else tf.zeros([1], tf.int32)
+        self.log_prob(
+            tf.fill((1,) + shape, tf.constant(dummy_value, self.flow_dtype)), labels=dummy_labels
+        )
         self.built = True
 
     # ----- subclass API -------------------------------------------------------------------------
@@ -150,6 +165,35 @@ class FlowModel(keras.Model):
             )
         return z
 
+    def _conditions(self, labels, batch_shape=None) -> dict:
+        """Keyword arguments routing `labels` to the class prior (empty if unconditional)."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(
+                    "`labels` given to a model without classes; build it with "
+                    "`num_classes=...` to condition on labels."
+                )
+            return {}
+        if labels is None:
+            raise ValueError(
+                f"This model is class-conditional: pass `labels` (integers in "
+                f"[0, {self.num_classes}))."
+            )
+        labels = tf.convert_to_tensor(labels)
+        if not labels.dtype.is_integer:
+            raise TypeError(f"`labels` must be integers; received dtype {labels.dtype.name}.")
+        if tf.executing_eagerly():
+            values = labels.numpy()
+            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
+                raise ValueError(
+                    f"`labels` must lie in [0, {self.num_classes}); received values from "
+                    f"{values.min()} to {values.max()}."
+                )
+        labels = tf.cast(labels, tf.int32)
+        if batch_shape is not None:
+            labels = tf.broadcast_to(labels, batch_shape)
+        return {"class_prior": {"labels": labels}}
+
     # ----- densities ----------------------------------------------------------------------------
     def _base_log_prob(self, z: tf.Tensor) -> tf.Tensor:
         z = tf.cast(z, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype)
@@ -157,9 +201,10 @@ class FlowModel(keras.Model):
             return -0.5 * tf.reduce_sum(tf.square(z), -1) - 0.5 * self.event_size * _LOG_2PI
         return -tf.reduce_sum(tf.nn.softplus(z) + tf.nn.softplus(-z), -1)
 
-    def log_prob(self, x, training: bool | None = None) -> tf.Tensor:
-        """Exact `log p(x)` in nats, one value per example (batch shape of `x`)."""
+    def log_prob(self, x, labels=None, training: bool | None = None) -> tf.Tensor:
+        """Exact `log p(x)` (or `log p(x | labels)`) in nats, one value per example."""
         x = self._as_data(x)
+        conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
         in_support = None
         if self.pixels:
             axes = list(range(-len(self.data_shape), 0))
@@ -169,7 +214,7 @@ class FlowModel(keras.Model):
             # (a NaN there would also poison gradients of the whole batch).
             mask = tf.reshape(in_support, tf.concat([tf.shape(in_support), [1] * len(axes)], 0))
             x = tf.where(mask, x, tf.fill(tf.shape(x), tf.cast(0.5 * high, x.dtype)))
-        z, log_det = forward_and_log_det(self.flow, x)
+        z, log_det = forward_and_log_det(self.flow, x, **conditions)
         log_prob = self._base_log_prob(z) + tf.cast(
             log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
         )
@@ -177,20 +222,28 @@ class FlowModel(keras.Model):
             log_prob = tf.where(in_support, log_prob, tf.cast(-np.inf, log_prob.dtype))
         return log_prob
 
-    def bits_per_dim(self, x) -> tf.Tensor:
+    def bits_per_dim(self, x, labels=None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`: bits per dimension on the data's scale."""
-        return -self.log_prob(x) / (self.event_size * math.log(2.0))
+        return -self.log_prob(x, labels) / (self.event_size * math.log(2.0))
 
-    def encode(self, x) -> tf.Tensor:
+    def encode(self, x, labels=None) -> tf.Tensor:
         """Data -> latent `z` of shape `(batch, D)`."""
-        return forward_and_log_det(self.flow, self._as_data(x))[0]
+        x = self._as_data(x)
+        conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
+        return forward_and_log_det(self.flow, x, **conditions)[0]
 
-    def decode(self, z) -> tf.Tensor:
+    def decode(self, z, labels=None) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
-        return inverse_and_log_det(self.flow, self._as_latent(z))[0]
+        z = self._as_latent(z)
+        conditions = self._conditions(labels, tf.shape(z)[:-1])
+        return inverse_and_log_det(self.flow, z, **conditions)[0]
 
     def sample(
-        self, num_samples: int, temperature: float = 1.0, seed: int | None = None
+        self,
+        num_samples: int,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        labels=None,
     ) -> tf.Tensor:
         """Draws `num_samples` examples, with latent noise scaled by `temperature`.
 
@@ -198,6 +251,7 @@ class FlowModel(keras.Model):
             num_samples: number of samples (> 0).
             temperature: scale of the latent noise (Glow samples at 0.7); >= 0 and finite.
             seed: integer seed; the same seed gives the same samples (stateless RNG).
+            labels: class labels for class-conditional models (a scalar or one per sample).
         """
         if isinstance(num_samples, int | np.integer) and num_samples <= 0:
             raise ValueError(f"`num_samples` must be a positive integer; received {num_samples}.")
@@ -227,10 +281,12 @@ class FlowModel(keras.Model):
                 else tf.random.uniform(shape, 1e-7, 1 - 1e-7, dtype=dtype)
             )
             z = tf.math.log(u) - tf.math.log1p(-u)
-        return self.decode(z * tf.cast(temperature, dtype))
+        return self.decode(z * tf.cast(temperature, dtype), labels=labels)
 
     # ----- Keras --------------------------------------------------------------------------------
     def call(self, inputs, training=None):
+        if isinstance(inputs, tuple | list):
+            return self.log_prob(inputs[0], inputs[1], training=training)
         return self.log_prob(inputs, training=training)
 
     @property
@@ -243,10 +299,16 @@ class FlowModel(keras.Model):
             optimizer = keras.optimizers.Adam(self.learning_rate)
         super().compile(optimizer=optimizer, **kwargs)
 
-    @staticmethod
-    def _unpack(data):
+    def _unpack(self, data):
+        """`x`, or `(x, labels)` for class-conditional models, from a `fit` element."""
         if isinstance(data, tuple | list):
+            if self.num_classes is not None:
+                return (data[0], data[1])
             return data[0]
+        if self.num_classes is not None:
+            raise ValueError(
+                "A class-conditional model trains on `(x, labels)` pairs; received `x` only."
+            )
         return data
 
     def _nll(self, x, training: bool) -> tf.Tensor:
@@ -289,10 +351,12 @@ class FlowModel(keras.Model):
                 if isinstance(child, tfb.Bijector):
                     stack.append(child)
 
-    def initialize(self, x) -> None:
+    def initialize(self, x, labels=None) -> None:
         """Data-dependent initialisation (ActNorm) from a batch `x`; a no-op once done."""
+        if self.num_classes is not None and labels is None:
+            labels = tf.zeros(tf.shape(tf.convert_to_tensor(x))[:1], tf.int32)
         with data_dependent_init():
-            self.encode(x)
+            self.encode(x, labels)
 
     def fit(self, x=None, y=None, batch_size=None, *args, init_examples: int = 512, **kwargs):
         """`keras.Model.fit`, first initialising ActNorm layers on up to `init_examples`."""
@@ -307,6 +371,7 @@ class FlowModel(keras.Model):
             "input_shape": list(self.data_shape),
             "prior": self.prior,
             "learning_rate": self.learning_rate,
+            "num_classes": self.num_classes,
         }
 
 
