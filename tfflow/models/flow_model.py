@@ -59,6 +59,9 @@ class FlowModel(keras.Model):
         num_classes: int | None = None,
         **kwargs,
     ):
+        # Never let Keras cast inputs to a mixed-precision compute dtype: pixel values and
+        # dequantization noise must reach the flow in float32 (bfloat16 rounds 255.9 to 256).
+        kwargs["autocast"] = False
         super().__init__(**kwargs)
         shape = tuple(int(d) for d in input_shape)
         if not shape or any(d < 1 for d in shape):
@@ -318,7 +321,12 @@ class FlowModel(keras.Model):
     def _update_metrics(self, nll: tf.Tensor) -> dict:
         self.loss_tracker.update_state(nll)
         self.bpd_tracker.update_state(nll / (self.event_size * math.log(2.0)))
-        return {m.name: m.result() for m in self.metrics}
+        results = {m.name: m.result() for m in self.metrics}
+        if _in_multi_worker_mode():
+            # Keras 3.15 reduces step outputs across workers with `axis=0`, which fails on
+            # scalars; give them a leading axis of 1 that the reduction removes.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
 
     def train_step(self, data):
         x = self._unpack(data)
@@ -327,6 +335,8 @@ class FlowModel(keras.Model):
             loss = nll
             if self.losses:
                 loss = loss + tf.add_n([tf.cast(term, tf.float32) for term in self.losses])
+            # Gradients are summed over replicas by tf.distribute: average the loss over them.
+            loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
@@ -362,7 +372,24 @@ class FlowModel(keras.Model):
         """`keras.Model.fit`, first initialising ActNorm layers on up to `init_examples`."""
         if self.needs_initialization() and x is not None:
             self.initialize(_first_examples(x, init_examples, batch_size))
+            self._synchronise_actnorm()
         return super().fit(x, y, batch_size, *args, **kwargs)
+
+    def _synchronise_actnorm(self) -> None:
+        """Makes every worker hold the same ActNorm statistics (their mean over workers).
+
+        Mirrored replicas on one machine share one assignment already; workers of a
+        MultiWorkerMirroredStrategy each initialised from their own first batch.
+        """
+        strategy = self.distribute_strategy
+        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return
+        for b in self._all_bijectors():
+            if isinstance(b, ActNorm):
+                for v in (b.params.bias, b.params.log_scale):
+                    value = v.value
+                    per_replica = strategy.run(lambda value=value: tf.identity(value))
+                    v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))
 
     def get_config(self) -> dict:
         return {
@@ -373,6 +400,14 @@ class FlowModel(keras.Model):
             "learning_rate": self.learning_rate,
             "num_classes": self.num_classes,
         }
+
+
+def _in_multi_worker_mode() -> bool:
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    in_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
+    return bool(in_mode()) if callable(in_mode) else True
 
 
 def _first_examples(x, count: int, batch_size: int | None) -> tf.Tensor:
