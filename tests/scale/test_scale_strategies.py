@@ -75,7 +75,7 @@ def test_multi_worker_mirrored_strategy_with_two_processes(tmp_path):
             )
         )
     try:
-        for out, process in processes:
+        for _out, process in processes:
             _, stderr = process.communicate(timeout=TIMEOUT_S)
             assert process.returncode == 0, stderr.decode()[-3000:]
     finally:

@@ -19,6 +19,7 @@ from tfflow.bijectors.logit import Logit
 from tfflow.bijectors.partitions import PARTITIONS, Partition
 from tfflow.bijectors.permutations import random_permutation, reverse_permutation
 from tfflow.bijectors.pixel_scaling import PixelScaling
+from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.scaling import Scaling
 from tfflow.bijectors.squeeze import Squeeze
 
@@ -35,6 +36,7 @@ __all__ = [
     "Logit",
     "Partition",
     "PixelScaling",
+    "Recompute",
     "Scaling",
     "Squeeze",
     "collect_keras_layers",

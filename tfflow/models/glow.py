@@ -14,6 +14,7 @@ from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
+from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.glow_block import GlowBlock
 from tfflow.models.flow_model import FlowModel
@@ -48,6 +49,8 @@ class Glow(FlowModel):
         n_bits: bits per pixel of the data (5 for Glow's CelebA-HQ runs).
         seed: seed of the 1x1 convolutions' initial rotations.
         learning_rate: default Adam learning rate.
+        recompute: recompute each flow step's activations in the backward pass
+            (`tf.recompute_grad`), so activation memory stops growing with depth.
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -73,6 +76,7 @@ class Glow(FlowModel):
         n_bits: int = 8,
         seed: int = 0,
         learning_rate: float = 1e-3,
+        recompute: bool = False,
         **kwargs,
     ):
         shape = tuple(int(d) for d in input_shape)
@@ -102,6 +106,7 @@ class Glow(FlowModel):
         self.lu_decomposed = bool(lu_decomposed)
         self.scale_fn = scale_fn
         self.seed = int(seed)
+        self.recompute = bool(recompute)
         super().__init__(
             shape,
             prior="normal",
@@ -123,7 +128,7 @@ class Glow(FlowModel):
         else:
             net = GlowBlock(out, self.hidden_channels, name=f"{name}_nn")
             coupling = AdditiveCoupling(net, partition, name=f"{name}_coupling")
-        return [
+        step = [
             ActNorm(shape, name=f"{name}_actnorm"),
             InvertibleConv1x1(
                 shape,
@@ -133,6 +138,9 @@ class Glow(FlowModel):
             ),
             coupling,
         ]
+        if self.recompute:
+            return [Recompute(_chain(step, name), name=f"{name}_recompute")]
+        return step
 
     def _level(self, shape: tuple[int, int, int], level: int) -> tfb.Bijector:
         h, w, c = shape
@@ -175,6 +183,7 @@ class Glow(FlowModel):
                 "scale_fn": self.scale_fn,
                 "n_bits": self.n_bits,
                 "seed": self.seed,
+                "recompute": self.recompute,
             }
         )
         return config

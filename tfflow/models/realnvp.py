@@ -12,6 +12,7 @@ from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.logit import Logit
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
+from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.mlp import MLP
 from tfflow.layers.resnet import ResNet
@@ -52,6 +53,7 @@ class RealNVP(FlowModel):
         pixels: vectors hold pixel values in `[0, 2**n_bits)` (rescaled inside the flow).
         n_bits: bits per pixel.
         learning_rate: default Adam learning rate.
+        recompute: recompute each image coupling's activations in the backward pass.
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -78,6 +80,7 @@ class RealNVP(FlowModel):
         pixels: bool | None = None,
         n_bits: int = 8,
         learning_rate: float = 1e-3,
+        recompute: bool = False,
         **kwargs,
     ):
         shape = tuple(int(d) for d in input_shape)
@@ -107,6 +110,7 @@ class RealNVP(FlowModel):
         self.batch_norm = bool(batch_norm)
         self.alpha = float(alpha)
         self.scale_fn = scale_fn
+        self.recompute = bool(recompute)
         super().__init__(
             shape,
             prior="normal",
@@ -137,7 +141,7 @@ class RealNVP(FlowModel):
         return _chain(steps, "realnvp_flow")
 
     # ----- images -------------------------------------------------------------------------------
-    def _coupling(self, kind: str, shape, parity: int, name: str) -> AffineCoupling:
+    def _coupling(self, kind: str, shape, parity: int, name: str) -> tfb.Bijector:
         partition = Partition(kind, shape, parity=parity)
         resnet = ResNet(
             2 * partition.transformed_shape[-1],
@@ -146,7 +150,8 @@ class RealNVP(FlowModel):
             batch_norm=self.batch_norm,
             name=f"{name}_resnet",
         )
-        return AffineCoupling(resnet, partition, scale_fn=self.scale_fn, name=name)
+        coupling = AffineCoupling(resnet, partition, scale_fn=self.scale_fn, name=name)
+        return Recompute(coupling, name=f"{name}_recompute") if self.recompute else coupling
 
     def _scale(self, shape: tuple[int, int, int], index: int) -> tfb.Bijector:
         h, w, c = shape
@@ -199,6 +204,7 @@ class RealNVP(FlowModel):
                 "scale_fn": self.scale_fn,
                 "pixels": self.pixels,
                 "n_bits": self.n_bits,
+                "recompute": self.recompute,
             }
         )
         return config

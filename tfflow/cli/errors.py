@@ -1,0 +1,86 @@
+"""How the command line reports errors its user can fix: one line on stderr, no traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from tfflow.data import DatasetUnavailableError
+from tfflow.training.errors import RunConfigurationError
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "CommandLineError",
+    "print_error",
+    "run_reporting_errors",
+]
+
+# Exit status of every user-fixable error (argparse's convention for usage errors).
+EXIT_USAGE = 2
+# Exit status after Ctrl-C (128 + SIGINT, the shell's convention).
+EXIT_INTERRUPTED = 130
+
+
+class CommandLineError(Exception):
+    """A user-fixable problem found by the command line itself (bad option, missing file).
+
+    Args:
+        message: One line saying what is wrong and how to fix it.
+        exit_code: The process exit status.
+    """
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def one_line(message: object) -> str:
+    """`message` with all whitespace runs (newlines included) collapsed to single spaces."""
+    return " ".join(str(message).split())
+
+
+def print_error(message: object) -> None:
+    """Prints `tfflow: error: <message>` as one line on stderr."""
+    print(f"tfflow: error: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def run_reporting_errors(
+    command: Callable[[], int], *, interrupted_hint: str = "", batch_size: int | None = None
+) -> int:
+    """Runs `command()`, turning user-fixable failures into one error line and an exit code.
+
+    Args:
+        command: The subcommand's body; returns the exit status.
+        interrupted_hint: Appended to the Ctrl-C message (e.g. how to resume).
+        batch_size: The batch size in use, quoted by the out-of-memory hint.
+
+    Returns:
+        The exit status: the command's, `EXIT_USAGE` (2) for user errors, or
+        `EXIT_INTERRUPTED` (130) after Ctrl-C. Other exceptions (bugs) propagate with their
+        traceback.
+    """
+    try:
+        return command()
+    except CommandLineError as err:
+        print_error(err)
+        return err.exit_code
+    except RunConfigurationError as err:
+        print_error(err)
+        return EXIT_USAGE
+    except DatasetUnavailableError as err:
+        print_error(f"{err} (the command-line option for a TFDS folder is --data-dir DIR)")
+        return EXIT_USAGE
+    except tf.errors.ResourceExhaustedError as err:
+        first = one_line(err.message.splitlines()[0] if err.message else "")
+        now = f" (now {batch_size})" if batch_size else ""
+        print_error(
+            f"out of memory ({first[:200]}); reduce --batch-size{now} or the model size "
+            "(--hidden, --levels, --steps-per-level)."
+        )
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print_error("interrupted" + (f"; {interrupted_hint}" if interrupted_hint else "."))
+        return EXIT_INTERRUPTED

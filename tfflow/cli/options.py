@@ -1,0 +1,51 @@
+"""Argument types and the parser class shared by the `tfflow` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from tfflow.cli.errors import CommandLineError
+
+__all__ = ["Parser", "non_negative_float", "non_negative_int", "positive_float", "positive_int"]
+
+
+class Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose usage errors are one line (`tfflow: error: ...`, exit 2).
+
+    argparse prints the usage text before the error; the one-line form points at `--help`
+    instead, so every user error of `tfflow` looks the same.
+    """
+
+    def error(self, message: str):
+        raise CommandLineError(f"{message} (see `{self.prog} --help`)")
+
+
+def _number(text: str, kind, check, expected: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}; received {text!r}") from None
+    if not check(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}; received {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _number(text, int, lambda v: v >= 1, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _number(text, int, lambda v: v >= 0, "a non-negative integer")
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    return _number(text, float, lambda v: math.isfinite(v) and v > 0, "a positive number")
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")

@@ -1,0 +1,29 @@
+"""Exporting flows as SavedModels for TF Serving, and loading them back.
+
+`export(model, export_dir)` writes `export_dir/<version>/` atomically, with the signatures
+`serving_default`/`log_prob`, `log_prob_uint8` (pixel models), `sample`, `encode` and
+`decode`, a model card and TF Serving warm-up requests; `load_served(path)` wraps
+`tf.saved_model.load` with `FlowModel`-like methods.
+"""
+
+from tfflow.export.exporter import existing_versions, export, next_version
+from tfflow.export.load import ServedModel, load_served, resolve_version_dir
+from tfflow.export.model_card import build_model_card, read_model_card
+from tfflow.export.serving_module import SIGNATURE_NAMES, ServingModule, samples_to_uint8
+from tfflow.export.warmup import warmup_inputs, write_warmup_requests
+
+__all__ = [
+    "SIGNATURE_NAMES",
+    "ServedModel",
+    "ServingModule",
+    "build_model_card",
+    "existing_versions",
+    "export",
+    "load_served",
+    "next_version",
+    "read_model_card",
+    "resolve_version_dir",
+    "samples_to_uint8",
+    "warmup_inputs",
+    "write_warmup_requests",
+]

@@ -1,0 +1,263 @@
+"""`ServingModule`: a `tf.Module` holding a flow's variables and its serving signatures."""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from tfflow.models.flow_model import FlowModel
+
+__all__ = ["SIGNATURE_NAMES", "ServingModule", "latent_noise", "samples_to_uint8"]
+
+# Every signature an exported model may have; `log_prob_uint8` only for pixel models.
+SIGNATURE_NAMES = (
+    "serving_default",
+    "log_prob",
+    "log_prob_uint8",
+    "sample",
+    "encode",
+    "decode",
+)
+
+
+def samples_to_uint8(samples: tf.Tensor, n_bits: int) -> tf.Tensor:
+    """Pixel samples `[0, 2**n_bits)` -> 8-bit integers: clip, floor, rescale to 8 bits.
+
+    Args:
+        samples: float samples on the model's `n_bits` scale.
+        n_bits: bits per pixel of the model (1 to 8).
+
+    Returns:
+        A `uint8` tensor of the same shape, `floor(clip(x, 0, 2**n_bits - 1)) * 2**(8 - n_bits)`.
+    """
+    levels = tf.floor(tf.clip_by_value(samples, 0.0, float(2**n_bits - 1)))
+    return tf.cast(levels * float(2 ** (8 - n_bits)), tf.uint8)
+
+
+def latent_noise(
+    model: FlowModel, num_samples: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor
+) -> tf.Tensor:
+    """The latent `(num_samples, D)` that `model.sample(num_samples, temperature, seed)` decodes.
+
+    The same stateless draw as `FlowModel.sample` (seed `[seed, 0]`; standard normal, or
+    standard logistic by inverse CDF of a uniform on `(1e-7, 1 - 1e-7)`), times `temperature`.
+    """
+    dtype = model.flow_dtype
+    shape = tf.stack([tf.cast(num_samples, tf.int32), model.event_size])
+    seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    if model.prior == "normal":
+        z = tf.random.stateless_normal(shape, seed_pair, dtype=dtype)
+    else:
+        u = tf.random.stateless_uniform(shape, seed_pair, minval=1e-7, maxval=1 - 1e-7, dtype=dtype)
+        z = tf.math.log(u) - tf.math.log1p(-u)
+    return z * tf.cast(temperature, dtype)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(batch, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def _check_batch(x: tf.Tensor, event_shape: tuple[int, ...], arg: str) -> tf.Tensor:
+    """Run-time check that `x` (of any static shape) is `(batch,) + event_shape`.
+
+    One `Assert` decides rank and dimensions together (the shape is zero-padded to the
+    expected rank first), so no op can fail on a mismatched shape before the clear message.
+    """
+    rank = len(event_shape) + 1
+    shape = tf.shape(x, out_type=tf.int32)
+    padded = tf.concat([shape, tf.zeros([rank], tf.int32)], 0)[1:rank]
+    ok = tf.logical_and(
+        tf.equal(tf.size(shape), rank),
+        tf.reduce_all(tf.equal(padded, tf.constant(event_shape, tf.int32))),
+    )
+    check = tf.debugging.Assert(
+        ok, [f"`{arg}` must have shape {_shape_text(event_shape)}; received shape", shape]
+    )
+    with tf.control_dependencies([check]):
+        return tf.ensure_shape(tf.identity(x), (None,) + tuple(event_shape))
+
+
+def _check_scalar(value: tf.Tensor, arg: str) -> tf.Tensor:
+    check = tf.debugging.assert_rank(value, 0, message=f"`{arg}` must be a scalar.")
+    with tf.control_dependencies([check]):
+        return tf.ensure_shape(tf.identity(value), [])
+
+
+class ServingModule(tf.Module):
+    """The serving view of a `FlowModel`: its variables and `tf.function` signatures.
+
+    Only the model's variables (a list attribute) and traced functions are tracked, never the
+    Keras model or its TFP bijectors, so the SavedModel loads with plain
+    `tf.saved_model.load` and needs no tfflow or TFP Python code.
+
+    Each signature (see `signatures`) takes inputs with a dynamic batch size, validates them
+    inside the graph (`tf.debugging.assert_*`, so a bad request to TF Serving fails with
+    `InvalidArgumentError` naming the input) and calls the model's traced math:
+
+    - `serving_default`, `log_prob`: `x` float32 `(batch,) + data_shape` -> `log_prob` (nats)
+      and `bits_per_dim`.
+    - `log_prob_uint8` (pixel models): `x` uint8 8-bit pixels; for `n_bits < 8` they are
+      reduced to `x // 2**(8 - n_bits)` first; each integer level `k` is scored at its bin
+      centre `k + 0.5`.
+    - `sample`: `num_samples` int32 > 0, `temperature` float32 finite >= 0, `seed` int64 ->
+      `samples` (float32, data space) and, for pixel models, `samples_uint8`. Noise is drawn
+      as `FlowModel.sample` draws it (stateless, seed `[seed, 0]`), so the same seed gives
+      the same samples as `model.sample(num_samples, temperature, seed)`.
+    - `encode`: `x` -> `z` `(batch, D)`; `decode`: `z` -> `x`.
+
+    The `*_any_shape` attributes are the validating functions the signatures call, traced
+    for inputs of any shape; they exist so the in-graph checks can be exercised directly.
+
+    Args:
+        model: the `FlowModel` to serve.
+        name: module name.
+
+    Raises:
+        TypeError: if `model` is not a `FlowModel`.
+    """
+
+    def __init__(self, model: FlowModel, name: str = "tfflow_serving"):
+        super().__init__(name=name)
+        if not isinstance(model, FlowModel):
+            raise TypeError(
+                f"`model` must be a tfflow FlowModel (NICE, RealNVP, Glow); "
+                f"received {type(model).__name__}."
+            )
+        if getattr(model, "num_classes", None) is not None:
+            raise NotImplementedError(
+                f"Exporting class-conditional models (num_classes={model.num_classes}) is not "
+                f"supported yet: the signatures take no `labels`."
+            )
+        # Keras variables wrap tf.Variables; track the tf.Variables themselves so that nothing
+        # Keras- or TFP-specific ends up in the SavedModel's object graph.
+        self.model_variables = [getattr(v, "value", v) for v in model.variables]
+        for v in self.model_variables:
+            if not isinstance(v, tf.Variable):
+                raise TypeError(f"Cannot export variable {v!r}: expected a tf.Variable.")
+        self._build_functions(model)
+
+    # The model is only ever captured by the closures below, never stored as an attribute.
+    def _build_functions(self, model: FlowModel) -> None:
+        data_shape = tuple(model.data_shape)
+        event_size = int(model.event_size)
+        pixels, n_bits = bool(model.pixels), int(model.n_bits)
+        per_dim = float(event_size * math.log(2.0))
+
+        def densities(x: tf.Tensor) -> dict[str, tf.Tensor]:
+            log_prob = tf.cast(model.log_prob(x), tf.float32)
+            return {"log_prob": log_prob, "bits_per_dim": -log_prob / per_dim}
+
+        any_float = tf.TensorSpec(None, tf.float32)
+
+        @tf.function(input_signature=[any_float])
+        def log_prob_any_shape(x):
+            return densities(_check_batch(x, data_shape, "x"))
+
+        @tf.function(input_signature=[any_float])
+        def encode_any_shape(x):
+            return {"z": tf.cast(model.encode(_check_batch(x, data_shape, "x")), tf.float32)}
+
+        # Not inlined: grappler would otherwise fuse `z * temperature` with the first ops of
+        # the decoder (e.g. NICE's scaling), reordering float products, and samples would no
+        # longer be bit-identical to the eager `model.sample`.
+        @tf.function(input_signature=[any_float], experimental_attributes={"_noinline": True})
+        def decode_any_shape(z):
+            return {"x": tf.cast(model.decode(_check_batch(z, (event_size,), "z")), tf.float32)}
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec(None, tf.int32),
+                tf.TensorSpec(None, tf.float32),
+                tf.TensorSpec(None, tf.int64),
+            ]
+        )
+        def sample_any_shape(num_samples, temperature, seed):
+            num_samples = _check_scalar(num_samples, "num_samples")
+            temperature = _check_scalar(temperature, "temperature")
+            seed = _check_scalar(seed, "seed")
+            checks = [
+                tf.debugging.assert_positive(
+                    num_samples, message="`num_samples` must be a positive integer."
+                ),
+                tf.debugging.assert_all_finite(
+                    temperature, message="`temperature` must be finite and >= 0."
+                ),
+            ]
+            with tf.control_dependencies(checks):
+                checks.append(
+                    tf.debugging.assert_non_negative(
+                        temperature, message="`temperature` must be finite and >= 0."
+                    )
+                )
+            with tf.control_dependencies(checks):
+                num_samples = tf.identity(num_samples)
+            z = latent_noise(model, num_samples, temperature, seed)
+            samples = decode_any_shape(z)["x"]
+            outputs = {"samples": samples}
+            if pixels:
+                outputs["samples_uint8"] = samples_to_uint8(samples, n_bits)
+            return outputs
+
+        x_spec = tf.TensorSpec((None,) + data_shape, tf.float32, name="x")
+
+        @tf.function(input_signature=[x_spec])
+        def log_prob(x):
+            return log_prob_any_shape(x)
+
+        @tf.function(input_signature=[x_spec])
+        def encode(x):
+            return encode_any_shape(x)
+
+        @tf.function(input_signature=[tf.TensorSpec((None, event_size), tf.float32, name="z")])
+        def decode(z):
+            return decode_any_shape(z)
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([], tf.int32, name="num_samples"),
+                tf.TensorSpec([], tf.float32, name="temperature"),
+                tf.TensorSpec([], tf.int64, name="seed"),
+            ]
+        )
+        def sample(num_samples, temperature, seed):
+            return sample_any_shape(num_samples, temperature, seed)
+
+        self.log_prob_any_shape = log_prob_any_shape
+        self.encode_any_shape = encode_any_shape
+        self.decode_any_shape = decode_any_shape
+        self.sample_any_shape = sample_any_shape
+        self.log_prob = log_prob
+        self.encode = encode
+        self.decode = decode
+        self.sample = sample
+        self.log_prob_uint8 = None
+        if pixels:
+
+            @tf.function(input_signature=[tf.TensorSpec(None, tf.uint8)])
+            def log_prob_uint8_any_shape(x):
+                x = _check_batch(x, data_shape, "x")
+                levels = tf.cast(x, tf.int32) // (2 ** (8 - n_bits))
+                return densities(tf.cast(levels, tf.float32) + 0.5)
+
+            @tf.function(input_signature=[tf.TensorSpec((None,) + data_shape, tf.uint8, name="x")])
+            def log_prob_uint8(x):
+                return log_prob_uint8_any_shape(x)
+
+            self.log_prob_uint8_any_shape = log_prob_uint8_any_shape
+            self.log_prob_uint8 = log_prob_uint8
+
+    @property
+    def signatures(self) -> dict[str, tf.types.experimental.ConcreteFunction]:
+        """Signature name -> concrete function, as `tf.saved_model.save(signatures=...)` takes."""
+        functions = {
+            "serving_default": self.log_prob,
+            "log_prob": self.log_prob,
+            "log_prob_uint8": self.log_prob_uint8,
+            "sample": self.sample,
+            "encode": self.encode,
+            "decode": self.decode,
+        }
+        return {
+            name: fn.get_concrete_function() for name, fn in functions.items() if fn is not None
+        }

@@ -1,0 +1,187 @@
+"""`TrainConfig`: every setting of one training run, as the command line spells it."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from typing import Any
+
+__all__ = ["MIXED_PRECISION_POLICIES", "MODEL_NAMES", "STRATEGIES", "TrainConfig"]
+
+MODEL_NAMES: tuple[str, ...] = ("nice", "realnvp", "glow")
+STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
+# `--mixed-precision` choice -> Keras dtype policy.
+MIXED_PRECISION_POLICIES: dict[str, str] = {
+    "off": "float32",
+    "float16": "mixed_float16",
+    "bfloat16": "mixed_bfloat16",
+}
+# Settings that define the model and its data: a run directory may only be resumed with the
+# same values. The others (epochs, progress, export, ...) may change between invocations.
+_IDENTITY_FIELDS = (
+    "model",
+    "dataset",
+    "n_bits",
+    "levels",
+    "steps_per_level",
+    "hidden",
+    "hidden_layers",
+    "coupling_layers",
+    "residual_blocks",
+    "num_examples",
+    "seed",
+)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of `tfflow train`, one field per command-line option.
+
+    Model-size fields left as `None` take the per-model defaults of
+    `tfflow.training.builders.MODEL_DEFAULTS`; the resolved values are recorded in the run
+    directory's `config.json`.
+
+    Attributes:
+        model: `"nice"`, `"realnvp"` or `"glow"`.
+        dataset: A name of `tfflow.data.KNOWN_DATASETS` or a local path.
+        run_dir: Run directory; `None` means `runs/<model>-<dataset>`.
+        data_dir: TFDS data folder for the TFDS names.
+        epochs: Total number of epochs (a resumed run continues up to this many).
+        batch_size: Examples per training batch (global batch under a distribution strategy).
+        lr: Adam learning rate.
+        levels: Glow levels L, or RealNVP scales for images.
+        steps_per_level: Glow flow steps K per level.
+        hidden: Width of the coupling networks (Glow/RealNVP channels, MLP units).
+        hidden_layers: Hidden layers of the MLP conditioners (NICE, RealNVP on vectors).
+        coupling_layers: Number of couplings (NICE, RealNVP on vectors).
+        residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
+        jit: XLA compilation (`compile(jit_compile=...)`); `None` means on when a GPU is
+            visible, off on CPU.
+        mixed_precision: `"off"`, `"float16"` or `"bfloat16"`.
+        strategy: `"default"`, `"mirrored"` or `"multiworker"`.
+        seed: Seed of weights, data order, dequantization noise and sample grids.
+        n_bits: Bits per pixel of image data (Glow uses 5 on CelebA-HQ).
+        temperature: Sampling temperature of the sample grids; `None` means 0.7 for Glow and
+            1.0 otherwise.
+        steps_per_epoch: Limit on the training batches per epoch (`None`: the whole split).
+        num_examples: Limit on the training examples loaded (`None`: all).
+        num_samples: Samples per sample grid.
+        flip: Random left-right flips of training images.
+        export: Whether to export a SavedModel into `RUN_DIR/export/` at the end.
+        verbose: Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+    """
+
+    model: str = "glow"
+    dataset: str = "digits"
+    run_dir: str | None = None
+    data_dir: str | None = None
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 1e-3
+    levels: int | None = None
+    steps_per_level: int | None = None
+    hidden: int | None = None
+    hidden_layers: int | None = None
+    coupling_layers: int | None = None
+    residual_blocks: int | None = None
+    jit: bool | None = None
+    mixed_precision: str = "off"
+    strategy: str = "default"
+    seed: int = 0
+    n_bits: int = 8
+    temperature: float | None = None
+    steps_per_epoch: int | None = None
+    num_examples: int | None = None
+    num_samples: int = 64
+    flip: bool = False
+    export: bool = True
+    verbose: int = 1
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise ValueError(
+                f"`model` must be one of {', '.join(MODEL_NAMES)}; received {self.model!r}."
+            )
+        if self.mixed_precision not in MIXED_PRECISION_POLICIES:
+            raise ValueError(
+                f"`mixed_precision` must be one of {', '.join(MIXED_PRECISION_POLICIES)}; "
+                f"received {self.mixed_precision!r}."
+            )
+        if self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"`strategy` must be one of {', '.join(STRATEGIES)}; received {self.strategy!r}."
+            )
+        for name in ("epochs", "batch_size", "num_samples"):
+            _check_positive(name, getattr(self, name))
+        for name in (
+            "levels",
+            "steps_per_level",
+            "hidden",
+            "hidden_layers",
+            "coupling_layers",
+            "residual_blocks",
+            "steps_per_epoch",
+            "num_examples",
+        ):
+            if getattr(self, name) is not None:
+                _check_positive(name, getattr(self, name))
+        if not (isinstance(self.lr, int | float) and self.lr > 0):
+            raise ValueError(f"`lr` must be a positive number; received {self.lr!r}.")
+        if not 1 <= self.n_bits <= 8:
+            raise ValueError(f"`n_bits` must be in 1..8; received {self.n_bits!r}.")
+        if self.seed < 0:
+            raise ValueError(f"`seed` must be a non-negative integer; received {self.seed!r}.")
+        if self.temperature is not None and not self.temperature >= 0:
+            raise ValueError(f"`temperature` must be >= 0; received {self.temperature!r}.")
+        if self.verbose not in (0, 1, 2):
+            raise ValueError(f"`verbose` must be 0, 1 or 2; received {self.verbose!r}.")
+
+    @property
+    def sample_temperature(self) -> float:
+        """The temperature of the sample grids (Glow's 0.7 unless set)."""
+        if self.temperature is not None:
+            return float(self.temperature)
+        return 0.7 if self.model == "glow" else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Builds a config from `to_dict()` output, ignoring unknown keys."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in names})
+
+    def command_line(self) -> str:
+        """The `tfflow train` command that reproduces this config (non-default options only).
+
+        Example:
+            >>> TrainConfig(model="realnvp", dataset="moons", epochs=5).command_line()
+            'tfflow train --model realnvp --dataset moons --epochs 5'
+        """
+        defaults = TrainConfig()
+        words = ["tfflow", "train"]
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "verbose" or value == getattr(defaults, field.name):
+                continue
+            option = "--" + field.name.replace("_", "-")
+            if isinstance(value, bool):
+                words.append(option if value else "--no-" + option[2:])
+            elif value is not None:
+                words += [option, shlex.quote(str(value))]
+        return " ".join(words)
+
+    def identity_differences(self, other: TrainConfig) -> list[str]:
+        """Fields that define the run and differ from `other`, as `name: mine vs other`."""
+        return [
+            f"{name}: {getattr(self, name)!r} vs {getattr(other, name)!r}"
+            for name in _IDENTITY_FIELDS
+            if getattr(self, name) != getattr(other, name)
+        ]
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer; received {value!r}.")

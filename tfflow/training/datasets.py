@@ -1,0 +1,106 @@
+"""Loading a run's data and building its training and evaluation pipelines."""
+
+from __future__ import annotations
+
+import pathlib
+
+import tensorflow as tf
+
+from tfflow.data import KNOWN_DATASETS, DatasetArrays, load_arrays, make_dataset
+from tfflow.training.builders import model_input_shape
+from tfflow.training.errors import RunConfigurationError
+
+__all__ = ["check_dataset_name", "evaluation_pipeline", "load_run_data", "training_pipeline"]
+
+
+def check_dataset_name(dataset: str) -> None:
+    """Cheap early check that `dataset` is a known name or an existing path.
+
+    Raises:
+        RunConfigurationError: If it is neither.
+    """
+    if dataset in KNOWN_DATASETS or pathlib.Path(dataset).expanduser().exists():
+        return
+    raise RunConfigurationError(
+        f"unknown dataset {dataset!r}: use one of {', '.join(KNOWN_DATASETS)}, or a path to "
+        "an IDX folder, a .npz/.npy file or an image folder."
+    )
+
+
+def load_run_data(
+    dataset: str,
+    *,
+    data_dir: str | None = None,
+    n_bits: int = 8,
+    num_examples: int | None = None,
+    seed: int = 0,
+) -> DatasetArrays:
+    """`tfflow.data.load_arrays`, with a user's mistakes raised as `RunConfigurationError`.
+
+    `DatasetUnavailableError` (a TFDS dataset not prepared offline) passes through unchanged;
+    its message says how to pre-download the data.
+
+    Raises:
+        RunConfigurationError: If the name is unknown, a path does not exist or holds no
+            usable data, or an option does not apply to the data (e.g. `n_bits` on toy data).
+    """
+    try:
+        return load_arrays(
+            dataset, data_dir=data_dir, n_bits=n_bits, num_examples=num_examples, seed=seed
+        )
+    except FileNotFoundError as err:
+        raise RunConfigurationError(
+            f"dataset {dataset!r} not found: {' '.join(str(err).split())}"
+        ) from err
+    except ValueError as err:
+        message = " ".join(str(err).split())
+        raise RunConfigurationError(f"cannot load dataset {dataset!r}: {message}") from err
+
+
+def _flatten_for(model_name: str, arrays: DatasetArrays):
+    shape = model_input_shape(model_name, arrays.event_shape)
+    if shape == arrays.event_shape:
+        return None
+    return lambda x: tf.reshape(x, (-1,) + shape)
+
+
+def training_pipeline(
+    arrays: DatasetArrays,
+    model_name: str,
+    *,
+    batch_size: int,
+    seed: int,
+    flip: bool = False,
+) -> tf.data.Dataset:
+    """Shuffled, dequantized training batches in the model's input shape.
+
+    Raises:
+        RunConfigurationError: If `flip` is asked for tabular data.
+    """
+    if flip and arrays.kind != "image":
+        raise RunConfigurationError(
+            f"--flip needs image data; dataset {arrays.name!r} is {arrays.kind}."
+        )
+    dataset = make_dataset(
+        arrays.train,
+        batch_size=batch_size,
+        training=True,
+        n_bits=arrays.n_bits,
+        flip=flip,
+        seed=seed,
+        # Keep every batch when the split is smaller than one batch (tiny smoke runs).
+        drop_remainder=arrays.train.shape[0] >= batch_size,
+    )
+    flatten = _flatten_for(model_name, arrays)
+    return dataset if flatten is None else dataset.map(flatten)
+
+
+def evaluation_pipeline(
+    arrays: DatasetArrays, model_name: str, *, batch_size: int, seed: int
+) -> tf.data.Dataset:
+    """The test split in order with deterministic dequantization, in the model's shape."""
+    dataset = make_dataset(
+        arrays.test, batch_size=batch_size, training=False, n_bits=arrays.n_bits, seed=seed
+    )
+    flatten = _flatten_for(model_name, arrays)
+    return dataset if flatten is None else dataset.map(flatten)

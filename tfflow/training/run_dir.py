@@ -1,0 +1,157 @@
+"""`RunDir`: the layout of a training run's directory, and checks that it can be used."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+from typing import Any
+
+from tfflow.training.errors import RunConfigurationError
+
+__all__ = ["RunDir", "default_run_dir"]
+
+
+def default_run_dir(model: str, dataset: str) -> pathlib.Path:
+    """`runs/<model>-<dataset>`, with a path-like dataset reduced to its last component.
+
+    Example:
+        >>> str(default_run_dir("glow", "digits"))
+        'runs/glow-digits'
+        >>> str(default_run_dir("glow", "imagenet_resized/32x32"))
+        'runs/glow-imagenet_resized-32x32'
+    """
+    name = dataset.rstrip("/\\")
+    if os.sep in name or name.startswith((".", "~")):
+        name = pathlib.Path(name).stem or "data"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "data"
+    return pathlib.Path("runs") / f"{model}-{slug}"
+
+
+class RunDir:
+    """Paths of the files in a run directory.
+
+    A run directory holds `config.json` (every setting, the model config and the dataset),
+    `backup/` (the `BackupAndRestore` checkpoint that makes rerunning a command resume it),
+    `metrics.csv`, `tensorboard/`, `samples/epoch_XXX.png`, `training_curve.png`,
+    `model.keras`, `evaluation.json` and `export/<version>/` (a TF Serving SavedModel).
+
+    Args:
+        path: The directory (it need not exist yet).
+    """
+
+    CONFIG = "config.json"
+    BACKUP = "backup"
+    METRICS = "metrics.csv"
+    TENSORBOARD = "tensorboard"
+    SAMPLES = "samples"
+    CURVE = "training_curve.png"
+    MODEL = "model.keras"
+    EVALUATION = "evaluation.json"
+    EXPORT = "export"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = pathlib.Path(path).expanduser()
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __truediv__(self, name: str) -> pathlib.Path:
+        return self.path / name
+
+    @property
+    def config_path(self) -> pathlib.Path:
+        return self.path / self.CONFIG
+
+    @property
+    def backup_dir(self) -> pathlib.Path:
+        return self.path / self.BACKUP
+
+    @property
+    def metrics_path(self) -> pathlib.Path:
+        return self.path / self.METRICS
+
+    @property
+    def tensorboard_dir(self) -> pathlib.Path:
+        return self.path / self.TENSORBOARD
+
+    @property
+    def samples_dir(self) -> pathlib.Path:
+        return self.path / self.SAMPLES
+
+    @property
+    def curve_path(self) -> pathlib.Path:
+        return self.path / self.CURVE
+
+    @property
+    def model_path(self) -> pathlib.Path:
+        return self.path / self.MODEL
+
+    @property
+    def evaluation_path(self) -> pathlib.Path:
+        return self.path / self.EVALUATION
+
+    @property
+    def export_dir(self) -> pathlib.Path:
+        return self.path / self.EXPORT
+
+    def sample_path(self, epoch: int) -> pathlib.Path:
+        """`samples/epoch_XXX.png` for the 1-based `epoch`."""
+        return self.samples_dir / f"epoch_{epoch:03d}.png"
+
+    def has_backup(self) -> bool:
+        """Whether a `BackupAndRestore` checkpoint exists (rerunning resumes from it)."""
+        return (self.backup_dir / "training_metadata.json").is_file()
+
+    def prepare(self) -> None:
+        """Creates the directory and checks that it is writable, before any training.
+
+        Raises:
+            RunConfigurationError: If the directory cannot be created or written.
+        """
+        probe = self.path / ".tfflow-write-probe"
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise RunConfigurationError(
+                f"run directory {str(self.path)!r} is not writable ({reason}); pass a writable "
+                "--run-dir."
+            ) from err
+
+    def write_json(self, name: str, data: dict[str, Any]) -> pathlib.Path:
+        """Writes `data` as indented JSON to `name` in the run directory (atomically)."""
+        path = self.path / name
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    def read_config(self) -> dict[str, Any] | None:
+        """The parsed `config.json`, or `None` if the directory has none."""
+        if not self.config_path.is_file():
+            return None
+        try:
+            return json.loads(self.config_path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise RunConfigurationError(
+                f"cannot read {str(self.config_path)!r}: {err}; repair or delete the file."
+            ) from err
+
+    def require_trained(self) -> dict[str, Any]:
+        """The config of a finished run; raises if the directory holds no trained model.
+
+        Raises:
+            RunConfigurationError: If `config.json` or `model.keras` is missing.
+        """
+        config = self.read_config()
+        if config is None or not self.model_path.is_file():
+            missing = self.CONFIG if config is None else self.MODEL
+            raise RunConfigurationError(
+                f"{str(self.path)!r} is not a finished run directory ({missing} is missing); "
+                f"train one first with `tfflow train --run-dir {self.path}`."
+            )
+        return config
