@@ -17,6 +17,8 @@ from tfflow.bijectors.flow_bijector import (
     forward_and_log_det,
     inverse_and_log_det,
 )
+from tfflow.callbacks.divergence_guard import DivergenceGuard
+from tfflow.optimizers.linear_warmup import LinearWarmup
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -91,6 +93,7 @@ class FlowModel(keras.Model):
         # Keras 3 does not track TFP bijectors (tf.Modules); owning their layers here makes
         # `fit`, checkpoints and `model.save` see every parameter.
         self.flow_layers = collect_keras_layers(self.flow)
+        self.guard_state = None
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim")
         # Create every weight now (one pass on a dummy batch) so that loading saved weights,
@@ -296,10 +299,46 @@ class FlowModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.bpd_tracker]
 
-    def compile(self, optimizer=None, **kwargs):
-        """`keras.Model.compile` with the paper's optimizer as default (Adam)."""
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(self.learning_rate)
+    #: Optimizer recipe of the paper (overridden per model): Keras optimizer class name and
+    #: its keyword arguments, and linear warmup steps.
+    optimizer_recipe: dict = {"optimizer": "adam", "options": {}, "warmup_steps": 0}
+
+    def compile(
+        self,
+        optimizer=None,
+        *,
+        learning_rate: float | None = None,
+        warmup_steps: int | None = None,
+        clipnorm: float | None = None,
+        ema_momentum: float | None = None,
+        **kwargs,
+    ):
+        """`keras.Model.compile` with the model's training recipe as default.
+
+        Args:
+            optimizer: a Keras optimizer, a name (`"adam"`, `"adamax"`, ...) built with the
+                recipe's learning rate and warmup, or None for the recipe's optimizer.
+            learning_rate: overrides the model's `learning_rate`.
+            warmup_steps: linear warmup steps (default: the recipe's).
+            clipnorm: clip the global gradient norm to this value (off by default).
+            ema_momentum: keep an exponential moving average of the weights with this
+                momentum (e.g. 0.999); Keras swaps it into the model at the end of `fit`.
+            **kwargs: other `keras.Model.compile` arguments (`jit_compile`, ...).
+        """
+        if optimizer is None or isinstance(optimizer, str):
+            recipe = self.optimizer_recipe
+            name = optimizer or recipe["optimizer"]
+            options = dict(recipe["options"]) if name == recipe["optimizer"] else {}
+            warmup = recipe["warmup_steps"] if warmup_steps is None else warmup_steps
+            rate = self.learning_rate if learning_rate is None else float(learning_rate)
+            schedule = LinearWarmup(rate, warmup) if warmup else rate
+            if clipnorm is not None:
+                options["global_clipnorm"] = float(clipnorm)
+            if ema_momentum is not None:
+                options.update(use_ema=True, ema_momentum=float(ema_momentum))
+            optimizer = keras.optimizers.get(
+                {"class_name": name, "config": {"learning_rate": schedule, **options}}
+            )
         super().compile(optimizer=optimizer, **kwargs)
 
     def _unpack(self, data):
@@ -330,6 +369,8 @@ class FlowModel(keras.Model):
 
     def train_step(self, data):
         x = self._unpack(data)
+        if self.guard_state is not None:
+            self.guard_state.record_inputs(x[0] if isinstance(x, tuple) else x)
         with tf.GradientTape() as tape:
             nll = self._nll(x, training=True)
             loss = nll
@@ -340,6 +381,8 @@ class FlowModel(keras.Model):
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
+        if self.guard_state is not None:
+            self.guard_state.batch_loss.assign(nll)
         return self._update_metrics(nll)
 
     def test_step(self, data):
@@ -368,12 +411,39 @@ class FlowModel(keras.Model):
         with data_dependent_init():
             self.encode(x, labels)
 
-    def fit(self, x=None, y=None, batch_size=None, *args, init_examples: int = 512, **kwargs):
-        """`keras.Model.fit`, first initialising ActNorm layers on up to `init_examples`."""
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        *args,
+        init_examples: int = 512,
+        guard: DivergenceGuard | bool = True,
+        **kwargs,
+    ):
+        """`keras.Model.fit` with data-dependent init and a divergence guard.
+
+        ActNorm layers are first initialised on up to `init_examples` training examples.
+        Unless `guard=False`, a `DivergenceGuard` (or the one given) watches every batch:
+        a non-finite or spiking loss rolls back to the last good weights and lowers the
+        learning rate; non-finite input data stops training with `NonFiniteInputError`
+        after restoring the last good weights.
+        """
         if self.needs_initialization() and x is not None:
             self.initialize(_first_examples(x, init_examples, batch_size))
             self._synchronise_actnorm()
-        return super().fit(x, y, batch_size, *args, **kwargs)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        if guard is True:
+            guard = DivergenceGuard()
+        if guard:
+            callbacks.append(guard)
+            if self.guard_state is None:
+                with self.distribute_strategy.scope():
+                    self.guard_state = _GuardState()
+        history = super().fit(x, y, batch_size, *args, callbacks=callbacks, **kwargs)
+        if guard and guard.error is not None:
+            raise guard.error
+        return history
 
     def _synchronise_actnorm(self) -> None:
         """Makes every worker hold the same ActNorm statistics (their mean over workers).
@@ -400,6 +470,31 @@ class FlowModel(keras.Model):
             "learning_rate": self.learning_rate,
             "num_classes": self.num_classes,
         }
+
+
+class _GuardState:
+    """Per-batch values `DivergenceGuard` reads: not Keras weights, never saved."""
+
+    def __init__(self):
+        def variable(value, aggregation):
+            return tf.Variable(
+                value,
+                trainable=False,
+                synchronization=tf.VariableSynchronization.ON_READ,
+                aggregation=aggregation,
+            )
+
+        self.batch_loss = variable(0.0, tf.VariableAggregation.MEAN)
+        self.nonfinite_inputs = variable(0.0, tf.VariableAggregation.SUM)
+        self.input_min = variable(0.0, tf.VariableAggregation.MEAN)
+        self.input_max = variable(0.0, tf.VariableAggregation.MEAN)
+
+    def record_inputs(self, x: tf.Tensor) -> None:
+        x = tf.cast(x, tf.float32)
+        finite = tf.math.is_finite(x)
+        self.nonfinite_inputs.assign(tf.reduce_sum(tf.cast(~finite, tf.float32)))
+        self.input_min.assign(tf.reduce_min(tf.where(finite, x, np.inf)))
+        self.input_max.assign(tf.reduce_max(tf.where(finite, x, -np.inf)))
 
 
 def _in_multi_worker_mode() -> bool:

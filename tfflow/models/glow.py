@@ -63,6 +63,10 @@ class Glow(FlowModel):
         arXiv:1807.03039.
     """
 
+    #: Glow: Adam 1e-3 with a linear warmup (the official code warms up linearly; it uses
+    #: Adamax, available as `compile(optimizer="adamax")`).
+    optimizer_recipe = {"optimizer": "adam", "options": {}, "warmup_steps": 200}
+
     def __init__(
         self,
         input_shape: Iterable[int],

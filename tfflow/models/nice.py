@@ -48,6 +48,14 @@ class NICE(FlowModel):
         Dinh, Krueger, Bengio. NICE. arXiv:1410.8516.
     """
 
+    #: NICE paper, Sec. 5.1: Adam, learning rate 1e-3, momentum 0.9, "beta2 = 0.01"
+    #: (the early Adam paper's notation for a decay of 1 - 0.01), epsilon 1e-4.
+    optimizer_recipe = {
+        "optimizer": "adam",
+        "options": {"beta_1": 0.9, "beta_2": 0.99, "epsilon": 1e-4},
+        "warmup_steps": 0,
+    }
+
     def __init__(
         self,
         input_shape: Iterable[int],

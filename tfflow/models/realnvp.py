@@ -65,6 +65,10 @@ class RealNVP(FlowModel):
         Dinh, Sohl-Dickstein, Bengio. Density estimation using Real NVP. arXiv:1605.08803.
     """
 
+    #: RealNVP paper, Sec. 4.1: Adam with default hyperparameters, L2 5e-5 on the
+    #: weight-norm scales (in `WeightNormConv2D`).
+    optimizer_recipe = {"optimizer": "adam", "options": {}, "warmup_steps": 0}
+
     def __init__(
         self,
         input_shape: Iterable[int],
