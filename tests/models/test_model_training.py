@@ -1,7 +1,6 @@
 """Short real training runs: the loss must go down on real data, with `compile()` + `fit()`."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 import tfflow
