@@ -27,8 +27,11 @@ class AffineCoupling(FlowBijector):
     TFP's default RealNVP blow up early in training:
         - `"tanh"`: `s = factor * tanh(h)` with a learnable per-feature `factor` (init 1),
           RealNVP's choice; `|s| <= |factor|`.
-        - `"sigmoid"`: `s = log sigmoid(h + 2)`, Glow's official code; `s in (-inf, 0)`, so
-          the coupling can only contract, and starts at `exp(s) = sigmoid(2) = 0.88`.
+        - `"sigmoid"`: `exp(s) = eps + (1 - eps) * sigmoid(h + 2)` with
+          `eps = exp(-log_scale_bound)`: Glow's official code's `sigmoid(h + 2)` with a floor,
+          so `s in (-log_scale_bound, 0)`: the coupling only contracts (by at most
+          `1 / eps` in the inverse, which keeps sampling at high temperature finite), and
+          starts near `exp(s) = sigmoid(2) = 0.88`.
         - `"softclamp"`: `s = log_scale_bound * tanh(h / log_scale_bound)`; `|s| < bound`.
         - `"exp"`: `s = h`, unbounded (for comparison only).
 
@@ -38,7 +41,7 @@ class AffineCoupling(FlowBijector):
             dim of `partition.transformed_shape`: first half shift `t`, second half `h`.
         partition: a `Partition` (half, odd_even, checkerboard or channel).
         scale_fn: one of `SCALE_FUNCTIONS`.
-        log_scale_bound: bound for `"softclamp"`.
+        log_scale_bound: bound on `|s|` for `"softclamp"` and `"sigmoid"`.
         validate_args: TFP's `validate_args`.
         name: bijector name.
 
@@ -96,7 +99,8 @@ class AffineCoupling(FlowBijector):
         if self.scale_fn == "tanh":
             log_scale = tf.cast(self.scale_factor.factor, h.dtype) * tf.tanh(h)
         elif self.scale_fn == "sigmoid":
-            log_scale = tf.math.log_sigmoid(h + 2.0)
+            eps = tf.cast(np.exp(-self.log_scale_bound), h.dtype)
+            log_scale = tf.math.log(eps + (1.0 - eps) * tf.sigmoid(h + 2.0))
         elif self.scale_fn == "softclamp":
             bound = tf.cast(self.log_scale_bound, h.dtype)
             log_scale = bound * tf.tanh(h / bound)

@@ -1,0 +1,257 @@
+"""Model quality on real MNIST at a fixed wall-clock budget, and resumable long runs.
+
+Budget mode (default): trains tfflow's Glow and RealNVP with `fit` on the first 55,000
+training images (fresh uniform dequantization per batch), checks the last 5,000 every
+`--eval-every` steps keeping the best-validation weights, and reports best-validation and
+end test bits/dim on all 10,000 test images (8-bit scale: uniform density = 8.00), over
+several seeds, each in its own process.
+
+    python benchmarks/mnist_quality.py --models glow realnvp --seeds 0 1 2 --minutes 8
+
+Long mode: one model, checkpoints every epoch in `--run-dir` (resumable: rerun the same
+command to continue), a CSV/PNG curve of test bits/dim (and nats for NICE) against wall time.
+
+    python benchmarks/mnist_quality.py --long nice --run-dir runs/nice-mnist --hours 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+def build(name: str):
+    import tfflow
+
+    if name == "glow":  # the reference size of the issue: L=2, K=8, 128 channels
+        return tfflow.Glow((28, 28, 1), levels=2, steps_per_level=8, hidden_channels=128)
+    if name == "realnvp":
+        return tfflow.RealNVP(
+            (28, 28, 1), num_scales=2, residual_blocks=2, hidden_channels=32, alpha=1e-6
+        )
+    if name == "nice":  # the paper: 4 couplings, 5 x 1000 ReLU, logistic prior
+        return tfflow.NICE((784,), pixels=True)
+    raise ValueError(f"unknown model {name!r}")
+
+
+def load(name: str, data_dir: Path, batch_size: int, seed: int):
+    import tensorflow as tf
+
+    from tfflow.data import load_arrays, make_dataset
+
+    arrays = load_arrays(str(data_dir))
+    train_x, val_x = arrays.train[:55000], arrays.train[55000:]
+    flat = name == "nice"
+
+    def shape(ds):
+        return ds.map(lambda x: tf.reshape(x, [-1, 784])) if flat else ds
+
+    train = shape(make_dataset(train_x, batch_size=batch_size, training=True, seed=seed))
+    val = shape(make_dataset(val_x, batch_size=500, training=False, seed=1))
+    test = shape(make_dataset(arrays.test, batch_size=500, training=False, seed=2))
+    return train, val, test
+
+
+def bits_per_dim(model, dataset) -> float:
+    import numpy as np
+
+    total, count = 0.0, 0
+    for x in dataset:
+        values = model.bits_per_dim(x).numpy()
+        total += float(np.sum(values))
+        count += values.size
+    return total / count
+
+
+def run_budget(name: str, seed: int, minutes: float, eval_every: int, batch: int) -> dict:
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(seed)
+    train, val, test = load(name, MNIST, batch, seed)
+    model = build(name)
+    model.compile()
+    state = {"best": math.inf, "weights": None, "steps": 0, "finite": True, "curve": []}
+    start = time.time()
+
+    class Budget(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch_index, logs=None):
+            state["steps"] += 1
+            if not np.isfinite(logs["loss"]):
+                state["finite"] = False
+            out_of_time = time.time() - start > minutes * 60
+            if state["steps"] % eval_every == 0 or out_of_time:
+                bpd = bits_per_dim(model, val)
+                state["curve"].append((time.time() - start, state["steps"], bpd))
+                state["finite"] &= bool(np.isfinite(bpd))
+                if bpd < state["best"]:
+                    state["best"] = bpd
+                    state["weights"] = [v.numpy().copy() for v in model.weights]
+                print(f"[{name} seed {seed}] step {state['steps']} val {bpd:.3f} bits/dim")
+            if out_of_time:
+                self.model.stop_training = True
+
+    model.fit(train, epochs=1000, verbose=0, callbacks=[Budget()])
+    end_test = bits_per_dim(model, test)
+    if state["weights"] is not None:
+        model.set_weights(state["weights"])
+    best_test = bits_per_dim(model, test)
+    return {
+        "model": name,
+        "seed": seed,
+        "minutes": minutes,
+        "steps": state["steps"],
+        "best_val_bpd": state["best"],
+        "test_bpd_best_val": best_test,
+        "test_bpd_end": end_test,
+        "finite": state["finite"] and bool(np.isfinite(end_test)),
+        "curve": state["curve"],
+    }
+
+
+def run_long(name: str, run_dir: Path, hours: float, batch: int) -> None:
+    import csv
+
+    import keras
+    import numpy as np
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train, _, test = load(name, MNIST, batch, 0)
+    model = build(name)
+    model.compile()
+    curve_path = run_dir / "curve.csv"
+    elapsed_before = 0.0
+    if curve_path.exists():
+        rows = list(csv.DictReader(curve_path.open()))
+        if rows:
+            elapsed_before = float(rows[-1]["wall_s"])
+    start = time.time()
+    dims = 784
+
+    class Curve(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            bpd = bits_per_dim(model, test)
+            # Log-likelihood in nats on the [0, 1] scale of the NICE paper: subtract the
+            # rescaling's log-det (log 256 per dimension) from the density over [0, 256).
+            nats_unit_scale = -bpd * dims * math.log(2.0) + dims * math.log(256.0)
+            wall = elapsed_before + time.time() - start
+            new = not curve_path.exists()
+            with curve_path.open("a", newline="") as f:
+                writer = csv.writer(f)
+                if new:
+                    writer.writerow(["epoch", "wall_s", "test_bpd", "test_nats_unit_scale"])
+                writer.writerow([epoch + 1, f"{wall:.1f}", f"{bpd:.4f}", f"{nats_unit_scale:.2f}"])
+            print(f"epoch {epoch + 1}: test {bpd:.4f} bits/dim, {nats_unit_scale:.1f} nats")
+            if time.time() - start > hours * 3600:
+                self.model.stop_training = True
+
+    backup = keras.callbacks.BackupAndRestore(str(run_dir / "backup"))
+    model.fit(train, epochs=10000, verbose=2, callbacks=[backup, Curve()])
+    model.save(run_dir / "model.keras")
+    plot_curve(curve_path, run_dir / "curve.png", name)
+    _ = np
+
+
+def plot_curve(csv_path: Path, png_path: Path, name: str) -> None:
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(csv_path.open()))
+    hours = [float(r["wall_s"]) / 3600 for r in rows]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    if name == "nice":
+        ax.plot(hours, [float(r["test_nats_unit_scale"]) for r in rows], marker="o")
+        ax.axhline(1980.50, color="gray", ls="--", label="paper 1980.50")
+        ax.set_ylabel("test log-likelihood (nats)")
+    else:
+        ax.plot(hours, [float(r["test_bpd"]) for r in rows], marker="o")
+        ax.set_ylabel("test bits/dim")
+    ax.set_xlabel("wall time (hours)")
+    ax.set_title(f"{name} on MNIST")
+    ax.legend() if name == "nice" else None
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["glow", "realnvp"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--minutes", type=float, default=8.0)
+    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/mnist_quality.json"))
+    parser.add_argument("--long", choices=["nice", "glow", "realnvp"])
+    parser.add_argument("--run-dir", type=Path)
+    parser.add_argument("--hours", type=float, default=2.0)
+    parser.add_argument("--one", nargs=2, metavar=("MODEL", "SEED"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not MNIST.exists():
+        print(f"MNIST not found at {MNIST}", file=sys.stderr)
+        return 2
+    if args.one:
+        result = run_budget(
+            args.one[0], int(args.one[1]), args.minutes, args.eval_every, args.batch_size
+        )
+        print("RESULT " + json.dumps(result))
+        return 0
+    if args.long:
+        run_dir = args.run_dir or Path(f"runs/{args.long}-mnist")
+        run_long(args.long, run_dir, args.hours, args.batch_size)
+        return 0
+    results = []
+    for name in args.models:
+        for seed in args.seeds:
+            command = [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                str(seed),
+                "--minutes",
+                str(args.minutes),
+                "--eval-every",
+                str(args.eval_every),
+                "--batch-size",
+                str(args.batch_size),
+            ]
+            output = subprocess.run(command, capture_output=True, text=True, check=False)
+            line = [x for x in output.stdout.splitlines() if x.startswith("RESULT ")]
+            if not line:
+                print(output.stdout[-2000:], output.stderr[-3000:], file=sys.stderr)
+                continue
+            results.append(json.loads(line[0][len("RESULT ") :]))
+            r = results[-1]
+            print(
+                f"{name} seed {seed}: {r['steps']} steps, best-val test "
+                f"{r['test_bpd_best_val']:.3f}, end test {r['test_bpd_end']:.3f}, "
+                f"finite {r['finite']}",
+                flush=True,
+            )
+    args.out.write_text(json.dumps(results, indent=1))
+    print("\n| model | seed | steps | best-val test bits/dim | end test bits/dim | finite |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['model']} | {r['seed']} | {r['steps']} | {r['test_bpd_best_val']:.3f} | "
+            f"{r['test_bpd_end']:.3f} | {r['finite']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
