@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="evaluate on another dataset of the same shape (default: the training dataset)",
     )
     parser.add_argument("--data-dir", metavar="DIR", help="TFDS data folder")
-    parser.add_argument("--batch-size", type=positive_int, help="default: the run's")
+    parser.add_argument("--batch-size", type=positive_int, metavar="B", help="default: the run's")
     parser.set_defaults(handler=run)
     return parser
 

@@ -21,7 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run directory")
     parser.add_argument("export_dir", metavar="EXPORT_DIR", help="the model's base path")
     parser.add_argument(
-        "--version", type=non_negative_int, help="version number (default: latest + 1)"
+        "--version", type=non_negative_int, metavar="N", help="version number (default: latest + 1)"
     )
     parser.set_defaults(handler=run)
     return parser

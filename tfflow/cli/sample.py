@@ -20,16 +20,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "density / samples panels for 2-D data, or the raw samples when --out ends in .npy.",
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run directory")
-    parser.add_argument("--num", type=positive_int, default=64, help="samples (default 64)")
+    parser.add_argument(
+        "--num", type=positive_int, default=64, metavar="N", help="samples (default 64)"
+    )
     parser.add_argument(
         "--temperature",
         type=non_negative_float,
+        metavar="T",
         help="scale of the latent noise (default: the run's, 0.7 for glow)",
     )
     parser.add_argument(
         "--out", metavar="PATH", help="a .png or .npy file (default: RUN_DIR/samples.png)"
     )
-    parser.add_argument("--seed", type=non_negative_int, help="seed (default: random)")
+    parser.add_argument("--seed", type=non_negative_int, metavar="S", help="seed (default: random)")
     parser.set_defaults(handler=run)
     return parser
 

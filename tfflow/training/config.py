@@ -16,11 +16,14 @@ MIXED_PRECISION_POLICIES: dict[str, str] = {
     "float16": "mixed_float16",
     "bfloat16": "mixed_bfloat16",
 }
-# Settings that define the model and its data: a run directory may only be resumed with the
-# same values. The others (epochs, progress, export, ...) may change between invocations.
+# Settings that define the model, its data and its optimizer: a run directory may only be
+# resumed with the same values (the checkpoint restores Adam's learning rate, so a new `lr`
+# would be silently ignored). The others (epochs, progress, export, ...) may change between
+# invocations.
 _IDENTITY_FIELDS = (
     "model",
     "dataset",
+    "lr",
     "n_bits",
     "levels",
     "steps_per_level",
@@ -75,7 +78,7 @@ class TrainConfig:
     dataset: str = "digits"
     run_dir: str | None = None
     data_dir: str | None = None
-    epochs: int = 60
+    epochs: int = 40
     batch_size: int = 64
     lr: float = 1e-3
     levels: int | None = None

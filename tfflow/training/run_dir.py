@@ -8,22 +8,25 @@ import pathlib
 import re
 from typing import Any
 
+from tfflow.data import KNOWN_DATASETS
 from tfflow.training.errors import RunConfigurationError
 
 __all__ = ["RunDir", "default_run_dir"]
 
 
 def default_run_dir(model: str, dataset: str) -> pathlib.Path:
-    """`runs/<model>-<dataset>`, with a path-like dataset reduced to its last component.
+    """`runs/<model>-<dataset>`, with a dataset path reduced to its last component.
 
     Example:
         >>> str(default_run_dir("glow", "digits"))
         'runs/glow-digits'
         >>> str(default_run_dir("glow", "imagenet_resized/32x32"))
         'runs/glow-imagenet_resized-32x32'
+        >>> str(default_run_dir("nice", "../shared/data/mnist/"))
+        'runs/nice-mnist'
     """
     name = dataset.rstrip("/\\")
-    if os.sep in name or name.startswith((".", "~")):
+    if name not in KNOWN_DATASETS:  # a path: name the run after its last component
         name = pathlib.Path(name).stem or "data"
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "data"
     return pathlib.Path("runs") / f"{model}-{slug}"

@@ -27,7 +27,6 @@ from tfflow.training.datasets import (
 )
 from tfflow.training.errors import RunConfigurationError
 from tfflow.training.evaluation import evaluate_bits_per_dim
-from tfflow.training.plots import plot_training_curve
 from tfflow.training.progress import echo, timed_step
 from tfflow.training.run_dir import RunDir, default_run_dir
 from tfflow.training.sampling import render_samples
@@ -247,8 +246,6 @@ def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]
             shuffle=False,  # the pipeline shuffles; Keras cannot shuffle a tf.data.Dataset
         )
         model.save(run_dir.model_path)
-        if run_dir.metrics_path.is_file():
-            plot_training_curve(run_dir.metrics_path, run_dir.curve_path, title=title)
 
         evaluation = evaluate_bits_per_dim(model, test_data)
         evaluation.update({"dataset": arrays.name, "split": "test", "epochs": config.epochs})
