@@ -341,6 +341,17 @@ class FlowModel(keras.Model):
             )
         super().compile(optimizer=optimizer, **kwargs)
 
+    def get_compile_config(self) -> dict | None:
+        """The optimizer and compile options, so `load_model` recompiles the model."""
+        return super().get_compile_config()
+
+    def compile_from_config(self, config: dict) -> None:
+        """Recompiles from `get_compile_config()` (called by `keras.models.load_model`)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def _unpack(self, data):
         """`x`, or `(x, labels)` for class-conditional models, from a `fit` element."""
         if isinstance(data, tuple | list):
