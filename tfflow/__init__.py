@@ -16,6 +16,18 @@ The package is organised as the architecture is:
 __version__ = "0.1.0"
 
 from tfflow import bijectors, layers, models  # noqa: E402
+from tfflow.export import export, load_served  # noqa: E402
 from tfflow.models import NICE, FlowModel, Glow, RealNVP  # noqa: E402
 
-__all__ = ["FlowModel", "Glow", "NICE", "RealNVP", "bijectors", "layers", "models", "__version__"]
+__all__ = [
+    "FlowModel",
+    "Glow",
+    "NICE",
+    "RealNVP",
+    "bijectors",
+    "export",
+    "layers",
+    "load_served",
+    "models",
+    "__version__",
+]

@@ -120,11 +120,19 @@ class ServedModel:
         """Latent `(batch, D)` -> data."""
         return self.signatures["decode"](z=tf.constant(np.asarray(z), tf.float32))["x"]
 
-    def to_model(self):
+    def to_model(self, check: bool = True):
         """Rebuilds the Python `FlowModel` (from the card's config) with the exported weights.
 
+        A SavedModel is a frozen program: if tfflow's code changed since the export, the
+        rebuilt model computes something else. With `check`, both score a probe batch and
+        must agree.
+
+        Args:
+            check: compare `log_prob` of the rebuilt and the exported model on a probe batch.
+
         Raises:
-            ValueError: if the card is missing or its model does not match the variables.
+            ValueError: if the card is missing, its model does not match the variables, or
+                (with `check`) the rebuilt model's `log_prob` differs from the SavedModel's.
         """
         from tfflow import models
 
@@ -146,7 +154,27 @@ class ServedModel:
             )
         for variable, value in zip(model.variables, values, strict=True):
             variable.assign(value)
+        if check:
+            probe = self._probe_batch()
+            want = self.log_prob(probe).numpy()
+            got = model.log_prob(probe).numpy()
+            if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
+                raise ValueError(
+                    f"A {name} rebuilt from {str(self.path)!r} does not reproduce the exported "
+                    f"log_prob (got {got}, exported {want}): the SavedModel was written by "
+                    f"different tfflow code (card: tfflow "
+                    f"{self.card.get('versions', {}).get('tfflow')}). Serve the SavedModel "
+                    f"itself, or re-export with the current code."
+                )
         return model
+
+    def _probe_batch(self) -> np.ndarray:
+        rng = np.random.default_rng(0)
+        shape = (4,) + self.data_shape
+        if self.pixels:
+            n_bits = int(self.card.get("n_bits", 8))
+            return rng.uniform(0, 2**n_bits, shape).astype(np.float32)
+        return rng.standard_normal(shape).astype(np.float32)
 
 
 def load_served(path: str | os.PathLike) -> ServedModel:
