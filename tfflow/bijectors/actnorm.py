@@ -106,4 +106,4 @@ class ActNorm(FlowBijector):
 
     def _inverse_and_log_det(self, y):
         y, bias, log_scale = self._params(y, "y")
-        return y * tf.exp(-log_scale) - bias, -self._log_det(y, log_scale)
+        return y / tf.exp(log_scale) - bias, -self._log_det(y, log_scale)

@@ -86,16 +86,17 @@ class FactorOut(FlowBijector):
 
     def _prior(self, x1: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         params = tf.cast(call_with_flat_batch(self.prior, x1, 3), x1.dtype)
-        return params[..., : self.out_channels], params[..., self.out_channels :]
+        mean, log_sigma = tf.split(params, 2, axis=-1)
+        return mean, log_sigma
 
     def _forward_and_log_det(self, x):
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
-        x1, x2 = x[..., : self.kept_channels], x[..., self.kept_channels :]
+        x1, x2 = tf.split(x, [self.kept_channels, self.out_channels], axis=-1)
         z_inner, ldj = forward_and_log_det(self.inner, x1)
         if self.learned_prior:
             mean, log_sigma = self._prior(x1)
-            x2 = (x2 - mean) * tf.exp(-log_sigma)
+            x2 = (x2 - mean) / tf.exp(log_sigma)
             ldj = ldj - tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(x.dtype)), axis=[-3, -2, -1])
         batch = tf.shape(x)[:-3]
         z2 = tf.reshape(x2, tf.concat([batch, [self._out_size]], 0))
@@ -107,8 +108,9 @@ class FactorOut(FlowBijector):
         check_event(z, (self._size,), self.name, "z")
         h, w, _ = self.event_shape_
         batch = tf.shape(z)[:-1]
-        x2 = tf.reshape(z[..., : self._out_size], tf.concat([batch, [h, w, self.out_channels]], 0))
-        x1, ldj = inverse_and_log_det(self.inner, z[..., self._out_size :])
+        z2, z_inner = tf.split(z, [self._out_size, self._size - self._out_size], axis=-1)
+        x2 = tf.reshape(z2, tf.concat([batch, [h, w, self.out_channels]], 0))
+        x1, ldj = inverse_and_log_det(self.inner, z_inner)
         if self.learned_prior:
             mean, log_sigma = self._prior(x1)
             x2 = x2 * tf.exp(log_sigma) + mean

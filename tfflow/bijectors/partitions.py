@@ -95,7 +95,7 @@ class Partition:
             a, b = pairs[..., 0], pairs[..., 1]
         else:
             first = self.event_shape[-1] // 2
-            a, b = x[..., :first], x[..., first:]
+            a, b = tf.split(x, [first, self.event_shape[-1] - first], axis=-1)
         return (a, b) if self.parity == 0 else (b, a)
 
     def restrict(self, params: tf.Tensor) -> tf.Tensor:
