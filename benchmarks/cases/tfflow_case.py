@@ -1,0 +1,134 @@
+"""tfflow's RealNVP and Glow: training, log_prob and sampling throughput; depth; quality.
+
+Variants: `graph` (a `tf.function` train step), `xla` (the same with `jit_compile=True`) and
+`fit` (Keras' own compiled `model.train_function`, what `model.fit` runs per batch, with
+`compile()`'s default `jit_compile="auto"`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+from bench_common import (  # noqa: E402
+    case_main,
+    measure,
+    peak_rss_mib,
+    quality_loop,
+    speed_inputs,
+)
+from bench_tf import adam_train_step, set_tf_threads, sync_numpy, tf_versions  # noqa: E402
+
+__all__ = ["build_model", "run"]
+
+
+def build_model(spec: dict[str, Any]):
+    """The tfflow model of a workload spec (imported lazily, after the thread settings)."""
+    import tfflow
+
+    if spec["model"] == "realnvp":
+        return tfflow.RealNVP(
+            (int(spec["dims"]),),
+            coupling_layers=int(spec["coupling_layers"]),
+            hidden_units=int(spec["hidden_units"]),
+            hidden_layers=int(spec["hidden_layers"]),
+        )
+    return tfflow.Glow(
+        tuple(spec["shape"]),
+        levels=int(spec["levels"]),
+        steps_per_level=int(spec["steps_per_level"]),
+        hidden_channels=int(spec["hidden_channels"]),
+    )
+
+
+def _fit_step(model, x, learning_rate: float):
+    """Keras' compiled train function on an endless dataset of the batch `x`."""
+    import keras
+    import tensorflow as tf
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.make_train_function()
+    iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
+
+    def step():
+        return model.train_function(iterator)
+
+    def sync(out):
+        # A dict of metrics, or an Optional of one (Keras versions differ).
+        logs = out.get_value() if hasattr(out, "get_value") else out
+        return sync_numpy(logs["loss"])
+
+    return step, sync, bool(model.jit_compile)
+
+
+def _speed(spec: dict[str, Any]) -> dict[str, Any]:
+    import tensorflow as tf
+
+    work = spec["workload"]
+    model = build_model(work)
+    x = tf.constant(speed_inputs(spec))
+    if model.needs_initialization():
+        model.initialize(x)
+    timing = {k: spec[k] for k in ("windows", "window_s", "warmup_s")}
+    batch = int(work["batch"])
+    results: dict[str, Any] = {"rss_mib": {"setup": peak_rss_mib()}}
+    for metric in spec["metrics"]:
+        # "train@fit" / "log_prob@xla": a metric measured in another variant, same process.
+        name, _, variant = metric.partition("@")
+        variant = variant or spec["variant"]
+        jit = variant == "xla"
+        if name == "train" and variant == "fit":
+            step, sync, results["fit_jit_compile"] = _fit_step(model, x, spec["learning_rate"])
+            results[metric] = measure(step, batch, sync=sync, **timing)
+        elif name == "train":
+            step = adam_train_step(
+                lambda data: -tf.reduce_mean(model.log_prob(data)),
+                model.trainable_variables,
+                spec["learning_rate"],
+                jit,
+            )
+            results[metric] = measure(lambda step=step: step(x), batch, sync=sync_numpy, **timing)
+        elif name == "log_prob":
+            fn = tf.function(model.log_prob, jit_compile=jit)
+            results[metric] = measure(lambda fn=fn: fn(x), batch, sync=sync_numpy, **timing)
+        elif name == "sample":
+            fn = tf.function(lambda: model.sample(batch), jit_compile=jit)
+            results[metric] = measure(fn, batch, sync=sync_numpy, **timing)
+        else:
+            raise ValueError(f"unknown metric {metric!r} for tfflow")
+        results["rss_mib"][metric] = peak_rss_mib()
+    results["params"] = int(sum(np.prod(v.shape) for v in model.trainable_variables))
+    return results
+
+
+def _quality(spec: dict[str, Any]) -> dict[str, Any]:
+    import tensorflow as tf
+
+    model = build_model(spec["workload"])
+    step = adam_train_step(
+        lambda data: -tf.reduce_mean(model.log_prob(data)),
+        model.trainable_variables,
+        spec.get("quality", {}).get("learning_rate", 1e-3),
+        spec["variant"] == "xla",
+    )
+    log_prob = tf.function(model.log_prob)
+    return quality_loop(spec, lambda x: step(tf.constant(x)), lambda x: log_prob(x).numpy())
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Runs one tfflow case spec (`kind`: `speed` or `quality`)."""
+    threads = set_tf_threads(spec.get("threads", 2))
+    import tfflow
+
+    result = _quality(spec) if spec["kind"] == "quality" else _speed(spec)
+    result["threads"] = threads
+    result["versions"] = dict(tf_versions(), tfflow=tfflow.__version__)
+    return result
+
+
+if __name__ == "__main__":
+    case_main(run)
