@@ -177,3 +177,17 @@ def test_one_pass_traversal_matches_tfp_methods():
     x_back, ildj = tb.inverse_and_log_det(chain, y)
     np.testing.assert_allclose(x_back.numpy(), x.numpy(), atol=1e-5)
     np.testing.assert_allclose(ildj.numpy(), -ldj.numpy(), rtol=1e-5)
+
+
+def test_scaling_data_dependent_init_matches_target_spread_once():
+    scaling = tb.Scaling((3,), data_init_scale=2.0)
+    x = tf.random.stateless_normal([256, 3], [9, 9]) * [0.1, 1.0, 10.0]
+    assert not scaling.initialized
+    with tb.data_dependent_init():
+        y = scaling.forward(x)
+    assert scaling.initialized
+    np.testing.assert_allclose(tf.math.reduce_std(y, 0).numpy(), 2.0, rtol=1e-3)
+    before = scaling.params.log_scale.numpy().copy()
+    with tb.data_dependent_init():
+        scaling.forward(x * 3.0)
+    np.testing.assert_array_equal(scaling.params.log_scale.numpy(), before)

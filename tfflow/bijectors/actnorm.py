@@ -10,9 +10,14 @@ from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
-__all__ = ["ActNorm", "data_dependent_init"]
+__all__ = ["ActNorm", "data_dependent_init", "is_initializing"]
 
 _INIT_MODE = {"active": False}
+
+
+def is_initializing() -> bool:
+    """Whether a `data_dependent_init()` context is active."""
+    return _INIT_MODE["active"]
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
+from tfflow.bijectors.actnorm import is_initializing
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
@@ -17,8 +18,15 @@ class Scaling(FlowBijector):
     Forward (data -> latent): `y = x * exp(s)` elementwise over an event of shape
     `event_shape`; `log|det J| = sum(s)`. `s` is a trainable Keras weight initialised at 0.
 
+    With `data_init_scale` set, the first batch seen inside `data_dependent_init()` sets
+    `s = log(data_init_scale / std(x))` per element (like ActNorm), so the output starts with
+    the prior's spread instead of waiting for Adam to move `s` by ~lr per step; done once and
+    saved.
+
     Args:
         event_shape: shape of the event `s` covers.
+        data_init_scale: target standard deviation of the data-dependent init (None: no
+            data-dependent init, `s` starts at 0 as in the NICE paper).
         validate_args: TFP's `validate_args`.
         name: bijector name.
     """
@@ -26,13 +34,15 @@ class Scaling(FlowBijector):
     def __init__(
         self,
         event_shape: tuple[int, ...],
+        data_init_scale: float | None = None,
         validate_args: bool = False,
         name: str = "scaling",
     ):
         parameters = dict(locals())
         self.event_shape_ = tuple(int(d) for d in event_shape)
+        self.data_init_scale = data_init_scale
         self.params = ParameterSet(
-            {"log_scale": self.event_shape_},
+            {"log_scale": self.event_shape_, "initialized": ()},
             trainable_names=("log_scale",),
             dtype=parameter_dtype(),
             name=f"{name}_params",
@@ -57,7 +67,21 @@ class Scaling(FlowBijector):
         rank = len(self.event_shape_)
         return tf.fill(tf.shape(x)[: tf.rank(x) - rank], total)
 
+    @property
+    def initialized(self) -> bool:
+        return self.data_init_scale is None or bool(self.params.initialized.numpy() > 0)
+
+    def _maybe_initialize(self, x: tf.Tensor) -> None:
+        if not is_initializing() or not tf.executing_eagerly() or self.initialized:
+            return
+        batch_axes = list(range(x.shape.rank - len(self.event_shape_)))
+        std = tf.math.reduce_std(tf.cast(x, tf.float64), axis=batch_axes)
+        log_scale = tf.math.log(self.data_init_scale / (std + 1e-6))
+        self.params.log_scale.assign(tf.cast(log_scale, self.params.log_scale.dtype))
+        self.params.initialized.assign(tf.ones_like(self.params.initialized))
+
     def _forward_and_log_det(self, x):
+        self._maybe_initialize(tf.convert_to_tensor(x))
         x, log_scale = self._log_scale(x)
         return x * tf.exp(log_scale), self._log_det(x, log_scale)
 

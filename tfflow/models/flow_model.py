@@ -17,6 +17,7 @@ from tfflow.bijectors.flow_bijector import (
     forward_and_log_det,
     inverse_and_log_det,
 )
+from tfflow.bijectors.scaling import Scaling
 from tfflow.callbacks.divergence_guard import DivergenceGuard
 from tfflow.optimizers.linear_warmup import LinearWarmup
 
@@ -409,7 +410,9 @@ class FlowModel(keras.Model):
 
     # ----- data-dependent initialisation -------------------------------------------------------
     def needs_initialization(self) -> bool:
-        return any(isinstance(b, ActNorm) and not b.initialized for b in self._all_bijectors())
+        return any(
+            isinstance(b, ActNorm | Scaling) and not b.initialized for b in self._all_bijectors()
+        )
 
     def _all_bijectors(self):
         stack = [self.flow]
@@ -474,8 +477,8 @@ class FlowModel(keras.Model):
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return
         for b in self._all_bijectors():
-            if isinstance(b, ActNorm):
-                for v in (b.params.bias, b.params.log_scale):
+            if isinstance(b, ActNorm | Scaling):
+                for v in b.params.trainable_variables:
                     value = v.value
                     per_replica = strategy.run(lambda value=value: tf.identity(value))
                     v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))

@@ -97,7 +97,10 @@ class NICE(FlowModel):
                 name=f"coupling{i}_mlp",
             )
             steps.append(AdditiveCoupling(conditioner, partition, name=f"coupling{i}"))
-        steps.append(Scaling(shape, name="scaling"))
+        # Data-dependent init of the scaling (the logistic prior's std is pi / sqrt(3)): the
+        # paper starts at s = 0 and needs many epochs for Adam to grow it; see `Scaling`.
+        init_scale = 1.8138 if self.prior == "logistic" else 1.0
+        steps.append(Scaling(shape, data_init_scale=init_scale, name="scaling"))
         # tfb.Chain applies its list last-to-first.
         return tfb.Chain(list(reversed(steps)), name="nice_flow")
 
