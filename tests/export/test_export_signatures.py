@@ -2,7 +2,8 @@
 
 Each model type is exported once at toy size with randomised weights (module fixture); one
 subprocess importing only TensorFlow loads all of them, calls every signature and compares
-with values computed here.
+with values computed here. `glow_conditional` is class-conditional: its signatures also take
+`labels`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ TEMPERATURE, SEED, NUM_SAMPLES = 0.8, 7, 3
 # these models the served samples are bit-identical to eager `model.sample`. For RealNVP on
 # pixels, TF's graph optimizer (constant folding and arithmetic rewrites of the logit and
 # pixel-scaling constants) reassociates float32 products, so samples agree to a few ulp only.
-BIT_EXACT_SAMPLES = ("nice_pixels", "realnvp_vector", "glow")
+BIT_EXACT_SAMPLES = ("nice_pixels", "realnvp_vector", "glow", "glow_conditional")
+# Labels of the samples of a class-conditional model: one per sample, and a single label (a
+# length-1 vector, broadcast) for the second seed.
+SAMPLE_LABELS, SINGLE_SAMPLE_LABEL = [2, 0, 1], [1]
 
 MODELS = {
     "nice_pixels": lambda: tfflow.NICE(
@@ -38,6 +42,9 @@ MODELS = {
         (8, 8, 1), num_scales=2, residual_blocks=1, hidden_channels=8
     ),
     "glow": lambda: tfflow.Glow((8, 8, 1), levels=2, steps_per_level=2, hidden_channels=16),
+    "glow_conditional": lambda: tfflow.Glow(
+        (8, 8, 1), levels=2, steps_per_level=1, hidden_channels=8, num_classes=3
+    ),
 }
 
 
@@ -67,21 +74,30 @@ def _reference(model: tfflow.FlowModel, seed: int) -> dict[str, np.ndarray]:
         x = rng.uniform(0, 2**model.n_bits, shape).astype(np.float32)
     else:
         x = rng.standard_normal(shape).astype(np.float32)
-    z = model.encode(x).numpy()
-    samples = model.sample(NUM_SAMPLES, TEMPERATURE, SEED).numpy()
+    labels = sample_labels = single_label = None
+    if model.num_classes is not None:
+        labels = rng.integers(0, model.num_classes, shape[0]).astype(np.int32)
+        sample_labels = np.array(SAMPLE_LABELS, np.int32)
+        single_label = np.array(SINGLE_SAMPLE_LABEL, np.int32)
+    z = model.encode(x, labels).numpy()
+    samples = model.sample(NUM_SAMPLES, TEMPERATURE, SEED, labels=sample_labels).numpy()
     ref = {
         "x": x,
-        "log_prob": model.log_prob(x).numpy(),
-        "bits_per_dim": model.bits_per_dim(x).numpy(),
+        "log_prob": model.log_prob(x, labels).numpy(),
+        "bits_per_dim": model.bits_per_dim(x, labels).numpy(),
         "z": z,
-        "decoded": model.decode(z).numpy(),
+        "decoded": model.decode(z, labels).numpy(),
         "samples": samples,
-        "samples_seed_plus_1": model.sample(NUM_SAMPLES, TEMPERATURE, SEED + 1).numpy(),
+        "samples_seed_plus_1": model.sample(
+            NUM_SAMPLES, TEMPERATURE, SEED + 1, labels=single_label
+        ).numpy(),
     }
+    if labels is not None:
+        ref.update(labels=labels, sample_labels=sample_labels, single_label=single_label)
     if model.pixels:
         x_uint8 = rng.integers(0, 256, shape).astype(np.uint8)
         ref["x_uint8"] = x_uint8
-        ref["log_prob_uint8"] = model.log_prob(tf.constant(x_uint8)).numpy()
+        ref["log_prob_uint8"] = model.log_prob(tf.constant(x_uint8), labels).numpy()
         ref["samples_uint8"] = samples_to_uint8(tf.constant(samples), model.n_bits).numpy()
     return ref
 
@@ -117,23 +133,32 @@ _CHECK_SCRIPT = textwrap.dedent(
         loaded = tf.saved_model.load(version_dir)
         sig = loaded.signatures
         pixels = "x_uint8" in ref
+        conditional = "labels" in ref
+        lab = {"labels": tf.constant(ref["labels"])} if conditional else {}
         r = {"signatures": sorted(sig)}
+        r["inputs"] = {
+            k: sorted(f.structured_input_signature[1]) for k, f in sig.items()
+        }
         for key in ("serving_default", "log_prob"):
-            out = sig[key](x=tf.constant(ref["x"]))
+            out = sig[key](x=tf.constant(ref["x"]), **lab)
             r[key + "_outputs"] = sorted(out)
             r[key + "_rel_err"] = rel_err(out["log_prob"].numpy(), ref["log_prob"])
             r[key + "_bpd_rel_err"] = rel_err(out["bits_per_dim"].numpy(), ref["bits_per_dim"])
         if pixels:
-            out = sig["log_prob_uint8"](x=tf.constant(ref["x_uint8"]))
+            out = sig["log_prob_uint8"](x=tf.constant(ref["x_uint8"]), **lab)
             r["log_prob_uint8_rel_err"] = rel_err(out["log_prob"].numpy(), ref["log_prob_uint8"])
         args = dict(
             num_samples=tf.constant(3, tf.int32),
             temperature=tf.constant(0.8, tf.float32),
             seed=tf.constant(7, tf.int64),
         )
+        other_args = dict(args, seed=tf.constant(8, tf.int64))
+        if conditional:
+            args["labels"] = tf.constant(ref["sample_labels"])
+            other_args["labels"] = tf.constant(ref["single_label"])
         out = sig["sample"](**args)
         again = sig["sample"](**args)
-        other = sig["sample"](**dict(args, seed=tf.constant(8, tf.int64)))
+        other = sig["sample"](**other_args)
         r["sample_outputs"] = sorted(out)
         r["sample_dtypes"] = {k: v.dtype.name for k, v in out.items()}
         r["samples_equal"] = bool(np.array_equal(out["samples"].numpy(), ref["samples"]))
@@ -148,12 +173,13 @@ _CHECK_SCRIPT = textwrap.dedent(
             r["samples_uint8_mismatches"] = int(
                 np.sum(out["samples_uint8"].numpy() != ref["samples_uint8"])
             )
-        z = sig["encode"](x=tf.constant(ref["x"]))["z"].numpy()
+        z = sig["encode"](x=tf.constant(ref["x"]), **lab)["z"].numpy()
         r["encode_max_err"] = float(np.max(np.abs(z - ref["z"])))
-        x = sig["decode"](z=tf.constant(ref["z"]))["x"].numpy()
+        x = sig["decode"](z=tf.constant(ref["z"]), **lab)["x"].numpy()
         r["decode_max_err"] = float(np.max(np.abs(x - ref["decoded"])))
         r["decode_shape"] = list(x.shape)
-        batch1 = sig["log_prob"](x=tf.constant(ref["x"][:1]))["log_prob"].numpy()
+        lab1 = {"labels": tf.constant(ref["labels"][:1])} if conditional else {}
+        batch1 = sig["log_prob"](x=tf.constant(ref["x"][:1]), **lab1)["log_prob"].numpy()
         r["batch1_rel_err"] = rel_err(batch1, ref["log_prob"][:1])
         report[name] = r
     report["leaked_modules"] = sorted(
@@ -206,6 +232,11 @@ def test_signatures_listed(name, exported, subprocess_report):
     assert report["sample_dtypes"]["samples"] == "float32"
     if model.pixels:
         assert report["sample_dtypes"]["samples_uint8"] == "uint8"
+    # Only class-conditional models take `labels`; the others keep their exact inputs.
+    labels = ["labels"] if model.num_classes is not None else []
+    data_inputs = {"decode": ["z"], "sample": ["num_samples", "seed", "temperature"]}
+    for signature, inputs in report["inputs"].items():
+        assert inputs == sorted(data_inputs.get(signature, ["x"]) + labels), signature
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -257,17 +288,22 @@ def test_load_served_wrapper_matches_model(name, exported):
     assert isinstance(served, ServedModel)
     assert served.path == version_dir and served.version == 1
     assert served.data_shape == model.data_shape
-    np.testing.assert_allclose(served.log_prob(ref["x"]), ref["log_prob"], rtol=1e-5)
-    np.testing.assert_allclose(served.bits_per_dim(ref["x"]), ref["bits_per_dim"], rtol=1e-5)
-    _assert_samples_match(
-        name, model, served.sample(NUM_SAMPLES, TEMPERATURE, SEED), ref["samples"]
+    assert served.conditional == (model.num_classes is not None)
+    assert served.num_classes == model.num_classes
+    labels, sample_labels = ref.get("labels"), ref.get("sample_labels")
+    np.testing.assert_allclose(served.log_prob(ref["x"], labels), ref["log_prob"], rtol=1e-5)
+    np.testing.assert_allclose(
+        served.bits_per_dim(ref["x"], labels), ref["bits_per_dim"], rtol=1e-5
     )
-    np.testing.assert_allclose(served.encode(ref["x"]), ref["z"], rtol=1e-5, atol=1e-4)
+    _assert_samples_match(
+        name, model, served.sample(NUM_SAMPLES, TEMPERATURE, SEED, sample_labels), ref["samples"]
+    )
+    np.testing.assert_allclose(served.encode(ref["x"], labels), ref["z"], rtol=1e-5, atol=1e-4)
     if model.pixels:
         np.testing.assert_allclose(
-            served.log_prob(ref["x_uint8"]), ref["log_prob_uint8"], rtol=1e-5
+            served.log_prob(ref["x_uint8"], labels), ref["log_prob_uint8"], rtol=1e-5
         )
-        uint8 = served.sample(NUM_SAMPLES, TEMPERATURE, SEED, as_uint8=True).numpy()
+        uint8 = served.sample(NUM_SAMPLES, TEMPERATURE, SEED, sample_labels, as_uint8=True).numpy()
         # Off by at most one level where a sample sits on a bin edge (RealNVP's few ulp).
         assert np.max(np.abs(uint8.astype(int) - ref["samples_uint8"].astype(int))) <= (
             0 if name in BIT_EXACT_SAMPLES else 1
@@ -277,6 +313,34 @@ def test_load_served_wrapper_matches_model(name, exported):
             served.sample(1, as_uint8=True)
 
 
+def test_load_served_labels(exported):
+    model, version_dir, ref = exported["glow_conditional"]
+    served = load_served(version_dir)
+    # A scalar label stands for the whole batch (or every sample), as in `FlowModel`.
+    np.testing.assert_allclose(served.log_prob(ref["x"], 2), model.log_prob(ref["x"], 2), rtol=1e-5)
+    np.testing.assert_array_equal(
+        served.sample(NUM_SAMPLES, TEMPERATURE, SEED + 1, labels=1), ref["samples_seed_plus_1"]
+    )
+    np.testing.assert_allclose(
+        served.decode(ref["z"], ref["labels"]), ref["decoded"], rtol=1e-5, atol=1e-3
+    )
+    for method, args in [
+        (served.log_prob, (ref["x"],)),
+        (served.encode, (ref["x"],)),
+        (served.decode, (ref["z"],)),
+        (served.sample, (2,)),
+    ]:
+        with pytest.raises(ValueError, match=r"class-conditional: pass `labels` .*\[0, 3\)"):
+            method(*args)
+    with pytest.raises(TypeError, match="`labels` must be integers"):
+        served.log_prob(ref["x"], np.zeros(5, np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`labels` must lie in \[0, 3\)"):
+        served.log_prob(ref["x"], [0, 1, 2, 3, 0])
+    unconditional = load_served(exported["glow"][1])
+    with pytest.raises(ValueError, match="without classes"):
+        unconditional.log_prob(exported["glow"][2]["x"], [0] * 5)
+
+
 def test_load_served_accepts_version_dir_and_rejects_others(exported, tmp_path):
     version_dir = exported["realnvp_vector"][1]
     assert load_served(version_dir).path == version_dir
@@ -284,12 +348,17 @@ def test_load_served_accepts_version_dir_and_rejects_others(exported, tmp_path):
         load_served(tmp_path)
 
 
-def test_to_model_rebuilds_python_model(exported):
-    model, version_dir, ref = exported["glow"]
+@pytest.mark.parametrize("name", ["glow", "glow_conditional"])
+def test_to_model_rebuilds_python_model(name, exported):
+    model, version_dir, ref = exported[name]
     rebuilt = load_served(version_dir).to_model()
-    assert type(rebuilt) is type(model)
-    np.testing.assert_allclose(rebuilt.log_prob(ref["x"]), ref["log_prob"], rtol=1e-5)
-    np.testing.assert_array_equal(rebuilt.sample(NUM_SAMPLES, TEMPERATURE, SEED), ref["samples"])
+    assert type(rebuilt) is type(model) and rebuilt.num_classes == model.num_classes
+    labels = ref.get("labels")
+    np.testing.assert_allclose(rebuilt.log_prob(ref["x"], labels), ref["log_prob"], rtol=1e-5)
+    np.testing.assert_array_equal(
+        rebuilt.sample(NUM_SAMPLES, TEMPERATURE, SEED, labels=ref.get("sample_labels")),
+        ref["samples"],
+    )
 
 
 def test_model_card_contents(exported):
@@ -299,6 +368,7 @@ def test_model_card_contents(exported):
     assert card["model_class"] == "Glow"
     assert card["config"] == json.loads(json.dumps(model.get_config()))
     assert card["data_shape"] == [8, 8, 1]
+    assert card["num_classes"] is None
     assert card["training_dataset"] == "toy"
     assert card["version"] == 1 and card["model_name"] == "glow"
     assert card["versions"]["tensorflow"] == tf.__version__
@@ -312,7 +382,15 @@ def test_model_card_contents(exported):
     assert card["signatures"]["log_prob"]["inputs"]["x"]["shape"] == [None, 8, 8, 1]
 
 
-@pytest.mark.parametrize("name", ["nice_pixels", "glow"])
+def test_model_card_of_conditional_model(exported):
+    card = read_model_card(exported["glow_conditional"][1])
+    assert card["num_classes"] == 3 and card["config"]["num_classes"] == 3
+    labels = {"dtype": "int32", "shape": [None]}
+    for signature in card["signatures"].values():
+        assert signature["inputs"]["labels"] == labels
+
+
+@pytest.mark.parametrize("name", ["nice_pixels", "glow", "glow_conditional"])
 def test_warmup_requests_parse_and_run(name, exported):
     apis = pytest.importorskip("tensorflow_serving.apis.prediction_log_pb2")
     version_dir = exported[name][1]
@@ -324,6 +402,7 @@ def test_warmup_requests_parse_and_run(name, exported):
         request = log.predict_log.request
         assert request.model_spec.name == name
         inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
+        assert ("labels" in inputs) == (name == "glow_conditional")
         outputs = loaded.signatures[request.model_spec.signature_name](**inputs)
         assert all(np.all(np.isfinite(v.numpy())) for v in outputs.values())
         seen.append(request.model_spec.signature_name)
@@ -416,6 +495,55 @@ def test_in_graph_scalar_checks(loaded_glow):
         loaded_glow.sample_any_shape(
             tf.constant([2, 3]), tf.constant(1.0), tf.constant(0, tf.int64)
         )
+
+
+@pytest.fixture(scope="module")
+def loaded_conditional(exported):
+    return tf.saved_model.load(str(exported["glow_conditional"][1]))
+
+
+def _conditional_request(signature: str, labels: list[int]) -> dict[str, tf.Tensor]:
+    if signature == "sample":
+        inputs = {
+            "num_samples": tf.constant(3, tf.int32),
+            "temperature": tf.constant(1.0, tf.float32),
+            "seed": tf.constant(0, tf.int64),
+        }
+    elif signature == "decode":
+        inputs = {"z": tf.zeros((3, 64))}
+    elif signature == "log_prob_uint8":
+        inputs = {"x": tf.fill((3, 8, 8, 1), tf.constant(128, tf.uint8))}
+    else:
+        inputs = {"x": tf.fill((3, 8, 8, 1), 128.0)}
+    return inputs | {"labels": tf.constant(labels, tf.int32)}
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["serving_default", "log_prob", "log_prob_uint8", "encode", "decode", "sample"],
+)
+@pytest.mark.parametrize("labels", [[0, 3, 1], [-1, 0, 2]])
+def test_out_of_range_labels_rejected(signature, labels, loaded_conditional):
+    request = _conditional_request(signature, labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`labels` must lie in \[0, 3\)"):
+        loaded_conditional.signatures[signature](**request)
+
+
+@pytest.mark.parametrize(
+    ("signature", "labels"), [("log_prob", [0]), ("decode", [0, 1]), ("sample", [0, 1])]
+)
+def test_labels_of_wrong_length_rejected(signature, labels, loaded_conditional):
+    # Batched signatures need one label per example; `sample` also takes a single label.
+    request = _conditional_request(signature, labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`labels` must be an int32 vector"):
+        loaded_conditional.signatures[signature](**request)
+
+
+def test_single_label_broadcast_in_sample(exported, loaded_conditional):
+    model = exported["glow_conditional"][0]
+    request = _conditional_request("sample", [2])
+    samples = loaded_conditional.signatures["sample"](**request)["samples"]
+    np.testing.assert_array_equal(samples, model.sample(3, 1.0, 0, labels=[2, 2, 2]))
 
 
 def test_load_served_decode_and_integer_inputs(exported):

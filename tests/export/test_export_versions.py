@@ -176,12 +176,9 @@ def test_missing_serving_api_warns_and_skips_warmup(model, tmp_path, monkeypatch
     assert not (version_dir / "assets.extra" / "tf_serving_warmup_requests").exists()
 
 
-@pytest.mark.skipif(
-    "num_classes" not in tfflow.FlowModel.__init__.__code__.co_varnames,
-    reason="class-conditional models not available",
-)
-def test_class_conditional_models_are_rejected(tmp_path):
+def test_class_conditional_models_export_with_labels(tmp_path):
     conditional = tfflow.RealNVP((2,), coupling_layers=2, hidden_units=4, num_classes=3)
-    with pytest.raises(NotImplementedError, match="class-conditional"):
-        tfflow.export(conditional, tmp_path)
-    assert _entries(tmp_path) == []
+    version_dir = tfflow.export(conditional, tmp_path, warmup=False)
+    card = json.loads((version_dir / "assets.extra" / "tfflow_model.json").read_text())
+    assert card["num_classes"] == 3
+    assert all("labels" in sig["inputs"] for sig in card["signatures"].values())

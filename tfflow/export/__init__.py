@@ -3,7 +3,8 @@
 `export(model, export_dir)` writes `export_dir/<version>/` atomically, with the signatures
 `serving_default`/`log_prob`, `log_prob_uint8` (pixel models), `sample`, `encode` and
 `decode`, a model card and TF Serving warm-up requests; `load_served(path)` wraps
-`tf.saved_model.load` with `FlowModel`-like methods.
+`tf.saved_model.load` with `FlowModel`-like methods. Class-conditional models
+(`num_classes=N`) get an int32 `labels` input in every signature.
 """
 
 from tfflow.export.exporter import existing_versions, export, next_version

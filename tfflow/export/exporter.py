@@ -78,7 +78,8 @@ def export(
     """Exports `model` as the SavedModel `export_dir/<version>/` for TF Serving.
 
     The version folder holds the SavedModel (signatures `serving_default`, `log_prob`,
-    `log_prob_uint8` for pixel models, `sample`, `encode`, `decode`; see `ServingModule`) and
+    `log_prob_uint8` for pixel models, `sample`, `encode`, `decode`, each with an int32
+    `labels` input for class-conditional models; see `ServingModule`) and
     `assets.extra/` with the model card `tfflow_model.json` and TF Serving's warm-up requests
     `tf_serving_warmup_requests`. It is written to a hidden sibling folder
     (`export_dir/.tmp-<version>-<random>`) and renamed into place, so a server polling
@@ -147,7 +148,9 @@ def export(
         extra = tmp / "assets.extra"
         write_model_card(card, extra)
         if warmup:
-            requests = warmup_inputs(model.data_shape, model.pixels, model.n_bits)
+            requests = warmup_inputs(
+                model.data_shape, model.pixels, model.n_bits, num_classes=model.num_classes
+            )
             write_warmup_requests(extra, export_dir.name, requests)
         _rename_into_place(tmp, final)
     except BaseException:

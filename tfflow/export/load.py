@@ -38,6 +38,8 @@ class ServedModel:
     """An exported tfflow model, loaded with `tf.saved_model.load` (no tfflow code runs).
 
     Methods mirror `FlowModel` and return tensors; they call the SavedModel's signatures.
+    For a class-conditional export (`conditional`), every method needs `labels`: integers in
+    `[0, num_classes)`, one per example (or a scalar, used for the whole batch).
 
     Args:
         version_dir: a SavedModel version folder written by `tfflow.export`.
@@ -48,6 +50,8 @@ class ServedModel:
         saved_model: the object `tf.saved_model.load` returned.
         signatures: its signatures (name -> concrete function).
         card: the model card (`assets.extra/tfflow_model.json`), `{}` if absent.
+        conditional: whether the signatures take `labels` (a class-conditional model).
+        num_classes: the number of classes (from the card; None if unconditional or unknown).
     """
 
     def __init__(self, version_dir: str | os.PathLike):
@@ -60,6 +64,9 @@ class ServedModel:
         spec = self.signatures["log_prob"].structured_input_signature[1]["x"]
         self.data_shape = tuple(int(d) for d in spec.shape[1:])
         self.pixels = "log_prob_uint8" in self.signatures
+        self.conditional = "labels" in self.signatures["log_prob"].structured_input_signature[1]
+        num_classes = self.card.get("num_classes")
+        self.num_classes = int(num_classes) if self.conditional and num_classes else None
 
     def __repr__(self) -> str:
         kind = self.card.get("model_class", "flow")
@@ -77,32 +84,72 @@ class ServedModel:
             array = array.astype(np.float32) + np.float32(0.5)
         return tf.constant(array, tf.float32)
 
-    def _densities(self, x) -> dict[str, tf.Tensor]:
-        return self.signatures["log_prob"](x=self._as_data(x))
+    def _labels(self, labels, count: int) -> dict[str, tf.Tensor]:
+        """`{"labels": int32 vector}` for a conditional model (`{}` otherwise), or raises.
 
-    def log_prob(self, x) -> tf.Tensor:
-        """`log p(x)` in nats per example; integer pixels are scored at bin centres `k + 0.5`."""
-        return self._densities(x)["log_prob"]
+        A scalar label is repeated `count` times; range and length are checked by the
+        signatures themselves (`InvalidArgumentError` naming `labels`).
+        """
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError(
+                    "`labels` given to a model without classes: this export takes no `labels`."
+                )
+            return {}
+        if labels is None:
+            classes = "" if self.num_classes is None else f" in [0, {self.num_classes})"
+            raise ValueError(
+                f"This exported model is class-conditional: pass `labels` (integers{classes}, "
+                f"one per example)."
+            )
+        array = labels.numpy() if isinstance(labels, tf.Tensor) else np.asarray(labels)
+        if not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
+            raise TypeError(f"`labels` must be integers; received dtype {array.dtype}.")
+        array = array.astype(np.int32)
+        if array.ndim == 0:
+            array = np.full([count], array, np.int32)
+        return {"labels": tf.constant(array, tf.int32)}
 
-    def bits_per_dim(self, x) -> tf.Tensor:
+    def _densities(self, x, labels) -> dict[str, tf.Tensor]:
+        x = self._as_data(x)
+        count = int(x.shape[0]) if x.shape.rank else 1
+        return self.signatures["log_prob"](x=x, **self._labels(labels, count))
+
+    def log_prob(self, x, labels=None) -> tf.Tensor:
+        """`log p(x)` (or `log p(x | labels)`) in nats per example.
+
+        Integer pixels are scored at bin centres `k + 0.5`.
+        """
+        return self._densities(x, labels)["log_prob"]
+
+    def bits_per_dim(self, x, labels=None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`."""
-        return self._densities(x)["bits_per_dim"]
+        return self._densities(x, labels)["bits_per_dim"]
 
     def sample(
-        self, num_samples: int, temperature: float = 1.0, seed: int = 0, *, as_uint8: bool = False
+        self,
+        num_samples: int,
+        temperature: float = 1.0,
+        seed: int = 0,
+        labels=None,
+        *,
+        as_uint8: bool = False,
     ) -> tf.Tensor:
-        """Samples as `model.sample(num_samples, temperature, seed)` draws them.
+        """Samples as `model.sample(num_samples, temperature, seed, labels=labels)` draws them.
 
         Args:
             num_samples: number of samples (> 0).
             temperature: latent noise scale (finite, >= 0).
             seed: integer seed (the same seed gives the same samples).
+            labels: class-conditional models only: one label per sample, or a single label
+                (scalar or length-1) for all of them.
             as_uint8: return the 8-bit `samples_uint8` output (pixel models only).
         """
         outputs = self.signatures["sample"](
             num_samples=tf.constant(num_samples, tf.int32),
             temperature=tf.constant(temperature, tf.float32),
             seed=tf.constant(seed, tf.int64),
+            **self._labels(labels, 1),
         )
         if as_uint8:
             if "samples_uint8" not in outputs:
@@ -112,13 +159,17 @@ class ServedModel:
             return outputs["samples_uint8"]
         return outputs["samples"]
 
-    def encode(self, x) -> tf.Tensor:
+    def encode(self, x, labels=None) -> tf.Tensor:
         """Data -> latent `z` of shape `(batch, D)`."""
-        return self.signatures["encode"](x=self._as_data(x))["z"]
+        x = self._as_data(x)
+        count = int(x.shape[0]) if x.shape.rank else 1
+        return self.signatures["encode"](x=x, **self._labels(labels, count))["z"]
 
-    def decode(self, z) -> tf.Tensor:
+    def decode(self, z, labels=None) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
-        return self.signatures["decode"](z=tf.constant(np.asarray(z), tf.float32))["x"]
+        z = tf.constant(z.numpy() if isinstance(z, tf.Tensor) else np.asarray(z), tf.float32)
+        count = int(z.shape[0]) if z.shape.rank else 1
+        return self.signatures["decode"](z=z, **self._labels(labels, count))["x"]
 
     def to_model(self, check: bool = True):
         """Rebuilds the Python `FlowModel` (from the card's config) with the exported weights.
@@ -156,8 +207,12 @@ class ServedModel:
             variable.assign(value)
         if check:
             probe = self._probe_batch()
-            want = self.log_prob(probe).numpy()
-            got = model.log_prob(probe).numpy()
+            labels = None
+            if self.conditional:
+                classes = getattr(model, "num_classes", None) or 1
+                labels = np.arange(len(probe), dtype=np.int32) % classes
+            want = self.log_prob(probe, labels).numpy()
+            got = model.log_prob(probe, labels).numpy()
             if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
                 raise ValueError(
                     f"A {name} rebuilt from {str(self.path)!r} does not reproduce the exported "

@@ -88,6 +88,8 @@ def build_model_card(
         "pixels": bool(model.pixels),
         "n_bits": int(model.n_bits),
         "prior": model.prior,
+        # Class-conditional models (an int) take `labels` in [0, num_classes) in every signature.
+        "num_classes": model.num_classes,
         "training_dataset": metadata.get("dataset"),
         "test_bits_per_dim": metadata.get("test_bits_per_dim"),
         "test_log_prob": metadata.get("test_log_prob"),

@@ -84,6 +84,40 @@ def _check_scalar(value: tf.Tensor, arg: str) -> tf.Tensor:
         return tf.ensure_shape(tf.identity(value), [])
 
 
+def _check_labels(
+    labels: tf.Tensor, count: tf.Tensor, num_classes: int, broadcast: bool = False
+) -> tf.Tensor:
+    """Run-time check of class `labels`: a vector of `count` integers in `[0, num_classes)`.
+
+    With `broadcast`, a length-1 vector is also accepted and repeated `count` times.
+    """
+    shape = tf.shape(labels, out_type=tf.int32)
+    size = tf.reduce_prod(shape)
+    length_ok = tf.equal(size, count)
+    expected = "`num_samples` (or 1)" if broadcast else "the batch size"
+    if broadcast:
+        length_ok = tf.logical_or(length_ok, tf.equal(size, 1))
+    shape_check = tf.debugging.Assert(
+        tf.logical_and(tf.equal(tf.size(shape), 1), length_ok),
+        [
+            f"`labels` must be an int32 vector with one label per example, of length {expected}; "
+            "received shape",
+            shape,
+            "for `num_samples` =" if broadcast else "for a batch of",
+            count,
+        ],
+    )
+    flat = tf.reshape(labels, [-1])
+    range_check = tf.debugging.Assert(
+        tf.reduce_all((flat >= 0) & (flat < num_classes)),
+        [f"`labels` must lie in [0, {num_classes}) (num_classes={num_classes}); received", flat],
+        summarize=16,
+    )
+    with tf.control_dependencies([shape_check, range_check]):
+        flat = tf.identity(flat)
+    return tf.broadcast_to(flat, tf.reshape(count, [1])) if broadcast else flat
+
+
 class ServingModule(tf.Module):
     """The serving view of a `FlowModel`: its variables and `tf.function` signatures.
 
@@ -106,6 +140,14 @@ class ServingModule(tf.Module):
       the same samples as `model.sample(num_samples, temperature, seed)`.
     - `encode`: `x` -> `z` `(batch, D)`; `decode`: `z` -> `x`.
 
+    For a class-conditional model (`num_classes` set) every signature takes one more input,
+    `labels` (int32, shape `[None]`): for `log_prob`, `log_prob_uint8`, `encode` and
+    `decode` one label per example of `x`/`z`; for `sample` either `num_samples` labels (one
+    per sample) or a single label (a length-1 vector) used for every sample. The samples
+    equal `model.sample(num_samples, temperature, seed, labels=labels)`. Labels outside
+    `[0, num_classes)` or of the wrong length fail with `InvalidArgumentError` naming
+    `labels` (and the valid range). Unconditional models have no `labels` input.
+
     The `*_any_shape` attributes are the validating functions the signatures call, traced
     for inputs of any shape; they exist so the in-graph checks can be exercised directly.
 
@@ -124,11 +166,6 @@ class ServingModule(tf.Module):
                 f"`model` must be a tfflow FlowModel (NICE, RealNVP, Glow); "
                 f"received {type(model).__name__}."
             )
-        if getattr(model, "num_classes", None) is not None:
-            raise NotImplementedError(
-                f"Exporting class-conditional models (num_classes={model.num_classes}) is not "
-                f"supported yet: the signatures take no `labels`."
-            )
         # Keras variables wrap tf.Variables; track the tf.Variables themselves so that nothing
         # Keras- or TFP-specific ends up in the SavedModel's object graph.
         self.model_variables = [getattr(v, "value", v) for v in model.variables]
@@ -138,41 +175,63 @@ class ServingModule(tf.Module):
         self._build_functions(model)
 
     # The model is only ever captured by the closures below, never stored as an attribute.
+    # Each function takes `(inputs..., *labels)`: `labels` is appended to every input
+    # signature of a class-conditional model and absent otherwise, so unconditional models
+    # keep exactly their signatures.
     def _build_functions(self, model: FlowModel) -> None:
         data_shape = tuple(model.data_shape)
         event_size = int(model.event_size)
         pixels, n_bits = bool(model.pixels), int(model.n_bits)
+        num_classes = model.num_classes
         per_dim = float(event_size * math.log(2.0))
 
-        def densities(x: tf.Tensor) -> dict[str, tf.Tensor]:
-            log_prob = tf.cast(model.log_prob(x), tf.float32)
+        def with_labels(specs: list[tf.TensorSpec], labels_spec: tf.TensorSpec) -> list:
+            return specs + [labels_spec] if num_classes is not None else specs
+
+        def batch_labels(labels: tuple, batch: tf.Tensor) -> tf.Tensor | None:
+            if num_classes is None:
+                return None
+            return _check_labels(labels[0], tf.shape(batch, out_type=tf.int32)[0], num_classes)
+
+        def densities(x: tf.Tensor, labels: tf.Tensor | None) -> dict[str, tf.Tensor]:
+            log_prob = tf.cast(model.log_prob(x, labels), tf.float32)
             return {"log_prob": log_prob, "bits_per_dim": -log_prob / per_dim}
 
         any_float = tf.TensorSpec(None, tf.float32)
+        any_int = tf.TensorSpec(None, tf.int32)
 
-        @tf.function(input_signature=[any_float])
-        def log_prob_any_shape(x):
-            return densities(_check_batch(x, data_shape, "x"))
+        @tf.function(input_signature=with_labels([any_float], any_int))
+        def log_prob_any_shape(x, *labels):
+            x = _check_batch(x, data_shape, "x")
+            return densities(x, batch_labels(labels, x))
 
-        @tf.function(input_signature=[any_float])
-        def encode_any_shape(x):
-            return {"z": tf.cast(model.encode(_check_batch(x, data_shape, "x")), tf.float32)}
+        @tf.function(input_signature=with_labels([any_float], any_int))
+        def encode_any_shape(x, *labels):
+            x = _check_batch(x, data_shape, "x")
+            return {"z": tf.cast(model.encode(x, batch_labels(labels, x)), tf.float32)}
 
         # Not inlined: grappler would otherwise fuse `z * temperature` with the first ops of
         # the decoder (e.g. NICE's scaling), reordering float products, and samples would no
         # longer be bit-identical to the eager `model.sample`.
-        @tf.function(input_signature=[any_float], experimental_attributes={"_noinline": True})
-        def decode_any_shape(z):
-            return {"x": tf.cast(model.decode(_check_batch(z, (event_size,), "z")), tf.float32)}
+        @tf.function(
+            input_signature=with_labels([any_float], any_int),
+            experimental_attributes={"_noinline": True},
+        )
+        def decode_any_shape(z, *labels):
+            z = _check_batch(z, (event_size,), "z")
+            return {"x": tf.cast(model.decode(z, batch_labels(labels, z)), tf.float32)}
 
         @tf.function(
-            input_signature=[
-                tf.TensorSpec(None, tf.int32),
-                tf.TensorSpec(None, tf.float32),
-                tf.TensorSpec(None, tf.int64),
-            ]
+            input_signature=with_labels(
+                [
+                    tf.TensorSpec(None, tf.int32),
+                    tf.TensorSpec(None, tf.float32),
+                    tf.TensorSpec(None, tf.int64),
+                ],
+                any_int,
+            )
         )
-        def sample_any_shape(num_samples, temperature, seed):
+        def sample_any_shape(num_samples, temperature, seed, *labels):
             num_samples = _check_scalar(num_samples, "num_samples")
             temperature = _check_scalar(temperature, "temperature")
             seed = _check_scalar(seed, "seed")
@@ -192,36 +251,49 @@ class ServingModule(tf.Module):
                 )
             with tf.control_dependencies(checks):
                 num_samples = tf.identity(num_samples)
+            decode_args = []
+            if num_classes is not None:
+                decode_args.append(
+                    _check_labels(labels[0], num_samples, num_classes, broadcast=True)
+                )
             z = latent_noise(model, num_samples, temperature, seed)
-            samples = decode_any_shape(z)["x"]
+            samples = decode_any_shape(z, *decode_args)["x"]
             outputs = {"samples": samples}
             if pixels:
                 outputs["samples_uint8"] = samples_to_uint8(samples, n_bits)
             return outputs
 
         x_spec = tf.TensorSpec((None,) + data_shape, tf.float32, name="x")
+        labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
 
-        @tf.function(input_signature=[x_spec])
-        def log_prob(x):
-            return log_prob_any_shape(x)
+        @tf.function(input_signature=with_labels([x_spec], labels_spec))
+        def log_prob(x, *labels):
+            return log_prob_any_shape(x, *labels)
 
-        @tf.function(input_signature=[x_spec])
-        def encode(x):
-            return encode_any_shape(x)
-
-        @tf.function(input_signature=[tf.TensorSpec((None, event_size), tf.float32, name="z")])
-        def decode(z):
-            return decode_any_shape(z)
+        @tf.function(input_signature=with_labels([x_spec], labels_spec))
+        def encode(x, *labels):
+            return encode_any_shape(x, *labels)
 
         @tf.function(
-            input_signature=[
-                tf.TensorSpec([], tf.int32, name="num_samples"),
-                tf.TensorSpec([], tf.float32, name="temperature"),
-                tf.TensorSpec([], tf.int64, name="seed"),
-            ]
+            input_signature=with_labels(
+                [tf.TensorSpec((None, event_size), tf.float32, name="z")], labels_spec
+            )
         )
-        def sample(num_samples, temperature, seed):
-            return sample_any_shape(num_samples, temperature, seed)
+        def decode(z, *labels):
+            return decode_any_shape(z, *labels)
+
+        @tf.function(
+            input_signature=with_labels(
+                [
+                    tf.TensorSpec([], tf.int32, name="num_samples"),
+                    tf.TensorSpec([], tf.float32, name="temperature"),
+                    tf.TensorSpec([], tf.int64, name="seed"),
+                ],
+                labels_spec,
+            )
+        )
+        def sample(num_samples, temperature, seed, *labels):
+            return sample_any_shape(num_samples, temperature, seed, *labels)
 
         self.log_prob_any_shape = log_prob_any_shape
         self.encode_any_shape = encode_any_shape
@@ -234,15 +306,19 @@ class ServingModule(tf.Module):
         self.log_prob_uint8 = None
         if pixels:
 
-            @tf.function(input_signature=[tf.TensorSpec(None, tf.uint8)])
-            def log_prob_uint8_any_shape(x):
+            @tf.function(input_signature=with_labels([tf.TensorSpec(None, tf.uint8)], any_int))
+            def log_prob_uint8_any_shape(x, *labels):
                 x = _check_batch(x, data_shape, "x")
                 levels = tf.cast(x, tf.int32) // (2 ** (8 - n_bits))
-                return densities(tf.cast(levels, tf.float32) + 0.5)
+                return densities(tf.cast(levels, tf.float32) + 0.5, batch_labels(labels, x))
 
-            @tf.function(input_signature=[tf.TensorSpec((None,) + data_shape, tf.uint8, name="x")])
-            def log_prob_uint8(x):
-                return log_prob_uint8_any_shape(x)
+            @tf.function(
+                input_signature=with_labels(
+                    [tf.TensorSpec((None,) + data_shape, tf.uint8, name="x")], labels_spec
+                )
+            )
+            def log_prob_uint8(x, *labels):
+                return log_prob_uint8_any_shape(x, *labels)
 
             self.log_prob_uint8_any_shape = log_prob_uint8_any_shape
             self.log_prob_uint8 = log_prob_uint8

@@ -22,15 +22,21 @@ def serving_api_available() -> bool:
 
 
 def warmup_inputs(
-    data_shape: tuple[int, ...], pixels: bool, n_bits: int, batch_size: int = 2
+    data_shape: tuple[int, ...],
+    pixels: bool,
+    n_bits: int,
+    batch_size: int = 2,
+    num_classes: int | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Signature name -> inputs of the warm-up requests (`log_prob` and `sample`).
 
     The `log_prob` batch sits in the middle of the data range (mid-grey for pixel models) so
-    it is a valid, finite request for every model.
+    it is a valid, finite request for every model. For a class-conditional model
+    (`num_classes` set) both requests also carry int32 `labels`, one per example, cycling
+    through the classes.
     """
     value = 0.5 * 2.0**n_bits if pixels else 0.0
-    return {
+    requests = {
         "log_prob": {"x": np.full((batch_size,) + tuple(data_shape), value, np.float32)},
         "sample": {
             "num_samples": np.array(batch_size, np.int32),
@@ -38,6 +44,11 @@ def warmup_inputs(
             "seed": np.array(0, np.int64),
         },
     }
+    if num_classes is not None:
+        labels = np.arange(batch_size, dtype=np.int32) % int(num_classes)
+        for inputs in requests.values():
+            inputs["labels"] = labels
+    return requests
 
 
 def write_warmup_requests(
