@@ -13,6 +13,7 @@ from tfflow.bijectors.flow_bijector import (
     collect_keras_layers,
     forward_and_log_det,
     inverse_and_log_det,
+    walk_bijectors,
 )
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1, random_rotation
 from tfflow.bijectors.logit import Logit
@@ -46,4 +47,5 @@ __all__ = [
     "random_permutation",
     "random_rotation",
     "reverse_permutation",
+    "walk_bijectors",
 ]

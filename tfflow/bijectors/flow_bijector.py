@@ -32,6 +32,7 @@ __all__ = [
     "forward_and_log_det",
     "inverse_and_log_det",
     "log_det_dtype",
+    "walk_bijectors",
 ]
 
 
@@ -140,6 +141,21 @@ def inverse_and_log_det(
     """`(bijector.inverse(y), bijector.inverse_log_det_jacobian(y))` in one pass."""
     x, ldj, _ = _pass(bijector, y, False, event_ndims, kwargs)
     return x, ldj
+
+
+def walk_bijectors(bijector: tfb.Bijector):
+    """Yields `bijector` and every bijector nested in it: the parts of `Chain`s, the bijector
+    of an `Invert` or `Recompute`, and the `inner` flow of a `FactorOut`."""
+    stack = [bijector]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, CHAIN_TYPES):
+            stack.extend(current.bijectors)
+        for attr in ("bijector", "inner"):
+            child = getattr(current, attr, None)
+            if isinstance(child, tfb.Bijector):
+                stack.append(child)
 
 
 def collect_keras_layers(bijector: tfb.Bijector) -> list[keras.layers.Layer]:

@@ -16,6 +16,7 @@ from tfflow.bijectors.flow_bijector import (
     collect_keras_layers,
     forward_and_log_det,
     inverse_and_log_det,
+    walk_bijectors,
 )
 from tfflow.bijectors.scaling import Scaling
 from tfflow.callbacks.divergence_guard import DivergenceGuard
@@ -409,22 +410,12 @@ class FlowModel(keras.Model):
         return self._update_metrics(self._nll(self._unpack(data), training=False))
 
     # ----- data-dependent initialisation -------------------------------------------------------
-    def needs_initialization(self) -> bool:
-        return any(
-            isinstance(b, ActNorm | Scaling) and not b.initialized for b in self._all_bijectors()
-        )
+    def _data_initialised_bijectors(self) -> list:
+        """The ActNorm and Scaling bijectors of the flow (initialised from data once)."""
+        return [b for b in walk_bijectors(self.flow) if isinstance(b, ActNorm | Scaling)]
 
-    def _all_bijectors(self):
-        stack = [self.flow]
-        while stack:
-            b = stack.pop()
-            yield b
-            for attr in ("bijectors",):
-                stack.extend(getattr(b, attr, []) or [])
-            for attr in ("bijector", "inner"):
-                child = getattr(b, attr, None)
-                if isinstance(child, tfb.Bijector):
-                    stack.append(child)
+    def needs_initialization(self) -> bool:
+        return any(not b.initialized for b in self._data_initialised_bijectors())
 
     def initialize(self, x, labels=None) -> None:
         """Data-dependent initialisation (ActNorm) from a batch `x`; a no-op once done."""
@@ -476,12 +467,11 @@ class FlowModel(keras.Model):
         strategy = self.distribute_strategy
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return
-        for b in self._all_bijectors():
-            if isinstance(b, ActNorm | Scaling):
-                for v in b.params.trainable_variables:
-                    value = v.value
-                    per_replica = strategy.run(lambda value=value: tf.identity(value))
-                    v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))
+        for b in self._data_initialised_bijectors():
+            for v in b.params.trainable_variables:
+                value = v.value
+                per_replica = strategy.run(lambda value=value: tf.identity(value))
+                v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))
 
     def get_config(self) -> dict:
         return {
