@@ -111,6 +111,20 @@ def test_image_folder_flat_is_unlabelled_and_split(tmp_path):
     np.testing.assert_array_equal(load_arrays(str(tmp_path)).test, arrays.test)
 
 
+def test_image_folder_reports_decoding_progress(tmp_path, monkeypatch):
+    import tfflow.data.progress
+
+    for i in range(4):
+        _write_png(tmp_path / f"img{i}.png", _image(i))
+    lines = []
+    load_arrays(str(tmp_path), progress=lines.append)
+    assert lines == []  # a fast load prints nothing
+    monkeypatch.setattr(tfflow.data.progress, "PROGRESS_INTERVAL_S", 0.0)
+    load_arrays(str(tmp_path), progress=lines.append)
+    assert lines[0].startswith(f"decoding {tmp_path}: 1 / 4 images (")
+    assert lines[-1].startswith(f"decoding {tmp_path}: 3 / 4 images (")
+
+
 def test_image_folder_class_subfolders_become_labels(tmp_path):
     for name, value in (("cat", 10), ("dog", 200)):
         for i in range(10):

@@ -64,3 +64,63 @@ def test_celeba_preprocessing_keeps_the_central_148_square():
     result = _celeba_image(image).numpy()
     assert result.shape == (64, 64, 3) and result.dtype == np.uint8
     np.testing.assert_array_equal(result, np.full((64, 64, 3), 100, np.uint8))
+
+
+@pytest.mark.parametrize("attribute", ["Smiling", "Male"])
+def test_celeba_label_attribute_gives_binary_labels(tmp_path, attribute):
+    with tfds.testing.mock_data(num_examples=16):
+        arrays = load_arrays("celeb_a", data_dir=str(tmp_path), label_attribute=attribute)
+        # The same mock examples, read directly: the label is the attribute as 0/1.
+        expected = [
+            int(example["attributes"][attribute])
+            for example in tfds.as_numpy(
+                tfds.load("celeb_a", split="test", data_dir=str(tmp_path), download=False)
+            )
+        ]
+    assert arrays.train.shape == (16, 64, 64, 3) and arrays.num_classes == 2
+    for labels in (arrays.train_labels, arrays.test_labels):
+        assert labels.shape == (16,) and labels.dtype == np.int64
+        assert set(np.unique(labels)) <= {0, 1}
+    np.testing.assert_array_equal(arrays.test_labels, expected)
+    assert f"labels: {attribute} (0 = no, 1 = yes)" in arrays.description
+    assert "center crop 148x148 resized to 64x64" in arrays.description
+
+
+def test_celeba_label_attribute_with_num_examples(tmp_path):
+    with tfds.testing.mock_data(num_examples=8):
+        arrays = load_arrays("celeb_a", data_dir=str(tmp_path), label_attribute="Male",
+                             num_examples=5)  # fmt: skip
+    assert arrays.train.shape[0] == 5 and arrays.train_labels.shape == (5,)
+
+
+@pytest.mark.parametrize(
+    ("name", "attribute", "fragment"),
+    [
+        ("celeb_a", "Smiles", "must be one of the CelebA attributes"),
+        ("mnist", "Smiling", "applies to celeb_a only"),
+        ("digits", "Smiling", "applies to celeb_a only"),
+    ],
+)
+def test_label_attribute_is_validated_before_loading(tmp_path, name, attribute, fragment):
+    with pytest.raises(ValueError, match=fragment) as info:
+        load_arrays(name, data_dir=str(tmp_path), label_attribute=attribute)
+    assert repr(attribute) in str(info.value)
+
+
+def test_celeba_attributes_match_the_tfds_features(tmp_path):
+    from tfflow.data.tfds_source import CELEBA_ATTRIBUTES
+
+    with tfds.testing.mock_data(num_examples=1):
+        info = tfds.builder("celeb_a", data_dir=str(tmp_path)).info
+    assert tuple(info.features["attributes"].keys()) == CELEBA_ATTRIBUTES
+
+
+def test_tfds_progress_lines(tmp_path, monkeypatch):
+    import tfflow.data.progress
+
+    monkeypatch.setattr(tfflow.data.progress, "PROGRESS_INTERVAL_S", 0.0)
+    lines = []
+    with tfds.testing.mock_data(num_examples=8):
+        load_arrays("mnist", data_dir=str(tmp_path), progress=lines.append)
+    assert lines and lines[0].startswith("mnist train: 8")
+    assert any(line.startswith("mnist test: 8") for line in lines)

@@ -13,8 +13,10 @@ from tfflow.data.idx import read_idx
 from tfflow.data.load import KNOWN_DATASETS, load_arrays
 from tfflow.data.pipeline import make_dataset
 from tfflow.data.quantize import reduce_bits
+from tfflow.data.tfds_source import CELEBA_ATTRIBUTES
 
 __all__ = [
+    "CELEBA_ATTRIBUTES",
     "KNOWN_DATASETS",
     "DatasetArrays",
     "DatasetUnavailableError",

@@ -3,6 +3,7 @@
 import dataclasses
 import os
 import pathlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -69,6 +70,8 @@ def load_arrays(
     n_bits: int = 8,
     num_examples: int | None = None,
     seed: int = 0,
+    label_attribute: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DatasetArrays:
     """Loads a dataset as NumPy arrays, offline.
 
@@ -81,6 +84,8 @@ def load_arrays(
       (`float32` `(N, 2)`, within about [-4, 4]) drawn from `seed`, 20,000 train + 5,000 test.
     - "mnist", "fashion_mnist", "cifar10", "celeb_a", "imagenet_resized/32x32",
       "imagenet_resized/64x64": TensorFlow Datasets, read from `data_dir` without downloading.
+      CelebA comes without labels unless `label_attribute` names one of its 40 binary
+      attributes (`tfflow.data.tfds_source.CELEBA_ATTRIBUTES`), which becomes a 0/1 label.
     - a path: a folder of MNIST-format IDX files, a `.npz` or `.npy` file, or a folder of
       images (see `tfflow.data.local.load_path`).
 
@@ -96,13 +101,18 @@ def load_arrays(
         num_examples: Number of training examples of a toy density; for other datasets, keep
             at most this many training examples (the test set is unchanged).
         seed: Seed of the toy densities; the other datasets are deterministic without it.
+        label_attribute: For "celeb_a" only: the attribute used as a 0/1 class label, e.g.
+            "Smiling" or "Male".
+        progress: Called with a progress line every few seconds while a TFDS split or a
+            large image folder is read (e.g. `print`); `None` reports nothing.
 
     Returns:
         The `DatasetArrays`.
 
     Raises:
         ValueError: If `name` is neither a known name nor a path, an argument is out of range,
-            or the files are malformed (e.g. a bad IDX magic).
+            `label_attribute` is given for another dataset than "celeb_a" or is not a CelebA
+            attribute, or the files are malformed (e.g. a bad IDX magic).
         FileNotFoundError: If a path, or a file it needs, does not exist.
         DatasetUnavailableError: If a TFDS dataset is not prepared in `data_dir`.
 
@@ -117,14 +127,24 @@ def load_arrays(
     _check_count(num_examples)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"`seed` must be a non-negative integer; received {seed!r}.")
+    if label_attribute is not None and name != "celeb_a":
+        raise ValueError(
+            f"`label_attribute` applies to celeb_a only; received {label_attribute!r} for {name!r}."
+        )
     if name in TOY_DENSITIES:
         arrays = _load_toy(name, num_examples, int(seed))
     elif name in ("digits", "digits_flat"):
         arrays = load_digits(flat=name == "digits_flat")
     elif name in TFDS_DATASETS:
-        arrays = load_tfds(name, data_dir=data_dir, num_examples=num_examples)
+        arrays = load_tfds(
+            name,
+            data_dir=data_dir,
+            num_examples=num_examples,
+            label_attribute=label_attribute,
+            progress=progress,
+        )
     elif _looks_like_path(name):
-        arrays = load_path(name)
+        arrays = load_path(name, progress=progress)
     else:
         raise ValueError(
             f"Unknown dataset {name!r}: `name` must be one of {', '.join(KNOWN_DATASETS)}, "

@@ -1,6 +1,7 @@
 """Loading datasets from local files: IDX folders, `.npz`/`.npy` files and image folders."""
 
 import pathlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -123,8 +124,12 @@ def _load_npy(path: pathlib.Path) -> DatasetArrays:
     )
 
 
-def _load_image_dir(directory: pathlib.Path) -> DatasetArrays:
-    train, test, train_labels, test_labels, class_names = load_image_folder(directory)
+def _load_image_dir(
+    directory: pathlib.Path, progress: Callable[[str], None] | None
+) -> DatasetArrays:
+    train, test, train_labels, test_labels, class_names = load_image_folder(
+        directory, progress=progress
+    )
     classes = "unlabelled" if class_names is None else f"{len(class_names)} classes"
     return DatasetArrays(
         train=train,
@@ -138,7 +143,9 @@ def _load_image_dir(directory: pathlib.Path) -> DatasetArrays:
     )
 
 
-def load_path(path: str | pathlib.Path) -> DatasetArrays:
+def load_path(
+    path: str | pathlib.Path, *, progress: Callable[[str], None] | None = None
+) -> DatasetArrays:
     """Loads a dataset from a local file or folder, at 8 bits per pixel.
 
     Understood layouts:
@@ -156,6 +163,8 @@ def load_path(path: str | pathlib.Path) -> DatasetArrays:
 
     Args:
         path: The file or folder.
+        progress: Called with a progress line every few seconds while a large image folder
+            is decoded; `None` prints nothing.
 
     Returns:
         The `DatasetArrays`.
@@ -171,7 +180,7 @@ def load_path(path: str | pathlib.Path) -> DatasetArrays:
         if any(find_idx_file(path, stems[0]) for stems in _IDX_STEMS.values()):
             return _load_idx_dir(path)
         if has_images(path):
-            return _load_image_dir(path)
+            return _load_image_dir(path, progress)
         raise ValueError(
             f"{path} holds neither MNIST-format IDX files (train-images-idx3-ubyte[.gz], ...) "
             f"nor images with suffix in {IMAGE_SUFFIXES}."
