@@ -11,6 +11,7 @@ from tfflow.cli.options import (
     positive_float,
     positive_int,
 )
+from tfflow.training.builders import SIZE_FIELDS, size_option_uses
 from tfflow.training.config import MIXED_PRECISION_POLICIES, MODEL_NAMES, STRATEGIES, TrainConfig
 from tfflow.training.run_dir import default_run_dir
 
@@ -27,6 +28,73 @@ With no options, trains a small Glow on the scikit-learn 8x8 digits (offline) in
 minute on 2 CPU cores and writes runs/glow-digits."""
 
 
+_DATASETS_HELP = (
+    "digits, digits_flat, moons, circles, checkerboard, 8gaussians, spirals, mnist, "
+    "fashion_mnist, cifar10, celeb_a, imagenet_resized/32x32|64x64, or a path to an IDX folder, "
+    ".npz/.npy file or image folder"
+)
+# Metavars of the model-size options; which models each configures comes from the table that
+# builds the models (`tfflow.training.builders.MODEL_SPECS`).
+_SIZE_METAVARS = {
+    "levels": "L",
+    "steps_per_level": "K",
+    "hidden": "H",
+    "hidden_layers": "N",
+    "coupling_layers": "N",
+    "residual_blocks": "N",
+}
+_SIZE_OPTIONS = tuple(
+    (field, {"type": positive_int, "metavar": _SIZE_METAVARS[field]}, size_option_uses(field))
+    for field in SIZE_FIELDS
+)
+_BOOLEAN = argparse.BooleanOptionalAction
+_COUNT = {"type": positive_int, "metavar": "N"}
+# (group title, ((TrainConfig field, add_argument keywords, help), ...)).
+_OPTIONS = (
+    ("model and data", (
+        ("model", {"choices": MODEL_NAMES}, ""),
+        ("dataset", {"metavar": "NAME"}, _DATASETS_HELP),
+        ("data_dir", {"metavar": "DIR"}, "TFDS data folder (never downloads)"),
+        ("n_bits", _COUNT, "bits per pixel, 1-8"),
+        ("num_examples", _COUNT, "use at most N training examples"),
+        ("flip", {"action": "store_true"}, "random left-right flips of images"),
+    )),
+    ("model size (unset: per-model defaults, see tfflow.training.MODEL_DEFAULTS)", _SIZE_OPTIONS),
+    ("training", (
+        ("run_dir", {"metavar": "DIR"}, "run directory (default: runs/<model>-<dataset>)"),
+        ("epochs", _COUNT, "total epochs; a resumed run continues up to N"),
+        ("batch_size", {"type": positive_int, "metavar": "B"}, ""),
+        ("lr", {"type": positive_float, "metavar": "LR"}, "Adam learning rate"),
+        ("steps_per_epoch", _COUNT,
+         "training batches per epoch (default: one pass over the data)"),
+        ("seed", {"type": non_negative_int, "metavar": "S"}, ""),
+        ("jit", {"action": _BOOLEAN}, "XLA compilation (default: on with a GPU, off on CPU)"),
+        ("mixed_precision", {"choices": tuple(MIXED_PRECISION_POLICIES)}, ""),
+        ("strategy", {"choices": STRATEGIES},
+         "tf.distribute strategy; multiworker reads TF_CONFIG"),
+        ("temperature", {"type": non_negative_float, "metavar": "T"},
+         "temperature of the sample grids (default: 0.7 for glow, else 1.0)"),
+        ("num_samples", _COUNT, "samples per grid"),
+        ("export", {"action": _BOOLEAN},
+         "export a SavedModel to RUN_DIR/export at the end (default: on)"),
+        ("verbose", {"type": int, "choices": (0, 1, 2)},
+         "Keras progress: 0 none, 1 bar, 2 a line per epoch"),
+    )),
+)  # fmt: skip
+
+
+def _add(group, field: str, help: str, **kwargs) -> None:
+    """Adds the option `--field-name` of `TrainConfig.field`, defaulting to its default.
+
+    `(default: ...)` is appended to `help` unless the field defaults to `None` or a boolean,
+    or `help` already names its default.
+    """
+    default = getattr(_DEFAULTS, field)
+    if default is not None and not isinstance(default, bool) and "default:" not in help:
+        help = f"{help} (default: %(default)s)" if help else "default: %(default)s"
+    group.add_argument("--" + field.replace("_", "-"), default=default, help=help, **kwargs)
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Adds the `train` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
@@ -35,138 +103,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    data = parser.add_argument_group("model and data")
-    data.add_argument(
-        "--model", choices=MODEL_NAMES, default=_DEFAULTS.model, help="default: %(default)s"
-    )
-    data.add_argument(
-        "--dataset",
-        default=_DEFAULTS.dataset,
-        metavar="NAME",
-        help="digits, digits_flat, moons, circles, checkerboard, 8gaussians, spirals, mnist, "
-        "fashion_mnist, cifar10, celeb_a, imagenet_resized/32x32|64x64, or a path to an IDX "
-        "folder, .npz/.npy file or image folder (default: %(default)s)",
-    )
-    data.add_argument("--data-dir", metavar="DIR", help="TFDS data folder (never downloads)")
-    data.add_argument(
-        "--n-bits",
-        type=positive_int,
-        default=_DEFAULTS.n_bits,
-        metavar="N",
-        help="bits per pixel, 1-8 (default: %(default)s)",
-    )
-    data.add_argument(
-        "--num-examples", type=positive_int, metavar="N", help="use at most N training examples"
-    )
-    data.add_argument("--flip", action="store_true", help="random left-right flips of images")
-
-    size = parser.add_argument_group(
-        "model size (unset: per-model defaults, see tfflow.training.MODEL_DEFAULTS)"
-    )
-    size.add_argument(
-        "--levels", type=positive_int, metavar="L", help="Glow levels / RealNVP image scales"
-    )
-    size.add_argument(
-        "--steps-per-level", type=positive_int, metavar="K", help="Glow flow steps per level"
-    )
-    size.add_argument(
-        "--hidden", type=positive_int, metavar="H", help="channels or units of the couplings"
-    )
-    size.add_argument(
-        "--hidden-layers", type=positive_int, metavar="N", help="MLP depth (NICE, RealNVP 1-D)"
-    )
-    size.add_argument(
-        "--coupling-layers",
-        type=positive_int,
-        metavar="N",
-        help="couplings (NICE, RealNVP on vectors)",
-    )
-    size.add_argument(
-        "--residual-blocks", type=positive_int, metavar="N", help="ResNet blocks (RealNVP images)"
-    )
-
-    training = parser.add_argument_group("training")
-    training.add_argument(
-        "--run-dir", metavar="DIR", help="run directory (default: runs/<model>-<dataset>)"
-    )
-    training.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=_DEFAULTS.epochs,
-        metavar="N",
-        help="total epochs; a resumed run continues up to N (default: %(default)s)",
-    )
-    training.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=_DEFAULTS.batch_size,
-        metavar="B",
-        help="default: %(default)s",
-    )
-    training.add_argument(
-        "--lr",
-        type=positive_float,
-        default=_DEFAULTS.lr,
-        metavar="LR",
-        help="Adam learning rate (default: %(default)s)",
-    )
-    training.add_argument(
-        "--steps-per-epoch",
-        type=positive_int,
-        metavar="N",
-        help="training batches per epoch (default: one pass over the data)",
-    )
-    training.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=_DEFAULTS.seed,
-        metavar="S",
-        help="default: %(default)s",
-    )
-    training.add_argument(
-        "--jit",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="XLA compilation (default: on with a GPU, off on CPU)",
-    )
-    training.add_argument(
-        "--mixed-precision",
-        choices=tuple(MIXED_PRECISION_POLICIES),
-        default=_DEFAULTS.mixed_precision,
-        help="default: %(default)s",
-    )
-    training.add_argument(
-        "--strategy",
-        choices=STRATEGIES,
-        default=_DEFAULTS.strategy,
-        help="tf.distribute strategy; multiworker reads TF_CONFIG (default: %(default)s)",
-    )
-    training.add_argument(
-        "--temperature",
-        type=non_negative_float,
-        metavar="T",
-        help="temperature of the sample grids (default: 0.7 for glow, else 1.0)",
-    )
-    training.add_argument(
-        "--num-samples",
-        type=positive_int,
-        default=_DEFAULTS.num_samples,
-        metavar="N",
-        help="samples per grid (default: %(default)s)",
-    )
-    training.add_argument(
-        "--export",
-        action=argparse.BooleanOptionalAction,
-        default=_DEFAULTS.export,
-        help="export a SavedModel to RUN_DIR/export at the end (default: on)",
-    )
-    training.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        default=_DEFAULTS.verbose,
-        help="Keras progress: 0 none, 1 bar, 2 a line per epoch (default: %(default)s)",
-    )
+    for title, options in _OPTIONS:
+        group = parser.add_argument_group(title)
+        for field, kwargs, help in options:
+            _add(group, field, help, **kwargs)
     parser.set_defaults(handler=run)
     return parser
 

@@ -8,20 +8,20 @@ from tfflow.models import NICE, FlowModel, Glow, RealNVP
 from tfflow.training.config import TrainConfig
 from tfflow.training.errors import RunConfigurationError
 
-__all__ = ["MODEL_DEFAULTS", "build_model", "model_input_shape", "resolve_config"]
+__all__ = [
+    "MODEL_DEFAULTS",
+    "MODEL_SPECS",
+    "SIZE_FIELDS",
+    "ModelSpec",
+    "build_model",
+    "model_input_shape",
+    "resolve_config",
+    "size_option_uses",
+]
 
-# Per-model defaults of the size options (`None` in `TrainConfig`), keyed by data kind.
-# Glow's are sized for the one-minute CPU run on 8x8 digits (the paper uses L=3, K=32,
-# 512 channels on CIFAR-10); NICE's are the paper's MNIST model; RealNVP's are a small
-# version of the paper's (8 residual blocks of 64 channels on CIFAR-10).
-MODEL_DEFAULTS: dict[tuple[str, str], dict[str, int]] = {
-    ("glow", "image"): {"levels": 2, "steps_per_level": 4, "hidden": 64},
-    ("realnvp", "image"): {"levels": 2, "hidden": 64, "residual_blocks": 4},
-    ("realnvp", "tabular"): {"coupling_layers": 8, "hidden": 64, "hidden_layers": 2},
-    ("nice", "image"): {"coupling_layers": 4, "hidden": 1000, "hidden_layers": 5},
-    ("nice", "tabular"): {"coupling_layers": 4, "hidden": 1000, "hidden_layers": 5},
-}
-_SIZE_FIELDS = (
+# The model-size fields of `TrainConfig` (command-line options `--levels`, ...), in the order
+# the command line lists them.
+SIZE_FIELDS: tuple[str, ...] = (
     "levels",
     "steps_per_level",
     "hidden",
@@ -29,6 +29,102 @@ _SIZE_FIELDS = (
     "coupling_layers",
     "residual_blocks",
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """How the `TrainConfig` of a run becomes one model's constructor arguments.
+
+    Attributes:
+        model_class: The `FlowModel` subclass.
+        sizes: Size field of `TrainConfig` -> (constructor argument, default when unset).
+        settings: Other `TrainConfig` fields passed on -> constructor argument.
+        fixed: Constructor arguments that do not depend on the config.
+    """
+
+    model_class: type[FlowModel]
+    sizes: dict[str, tuple[str, int]]
+    settings: dict[str, str]
+    fixed: dict[str, object] = dataclasses.field(default_factory=dict)
+
+
+_NICE_SIZES = {
+    "coupling_layers": ("coupling_layers", 4),
+    "hidden": ("hidden_units", 1000),
+    "hidden_layers": ("hidden_layers", 5),
+}
+# (model, data kind) -> its `ModelSpec`: the one table from command-line options to model
+# arguments. The size defaults of Glow are sized for the one-minute CPU run on 8x8 digits
+# (the paper uses L=3, K=32, 512 channels on CIFAR-10); NICE's are the paper's MNIST model;
+# RealNVP's are a small version of the paper's (8 residual blocks of 64 channels on CIFAR-10).
+MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
+    ("glow", "image"): ModelSpec(
+        Glow,
+        sizes={
+            "levels": ("levels", 2),
+            "steps_per_level": ("steps_per_level", 4),
+            "hidden": ("hidden_channels", 64),
+        },
+        settings={"n_bits": "n_bits", "seed": "seed", "lr": "learning_rate"},
+    ),
+    ("realnvp", "image"): ModelSpec(
+        RealNVP,
+        sizes={
+            "levels": ("num_scales", 2),
+            "hidden": ("hidden_channels", 64),
+            "residual_blocks": ("residual_blocks", 4),
+        },
+        settings={"n_bits": "n_bits", "lr": "learning_rate"},
+    ),
+    ("realnvp", "tabular"): ModelSpec(
+        RealNVP,
+        sizes={
+            "coupling_layers": ("coupling_layers", 8),
+            "hidden": ("hidden_units", 64),
+            "hidden_layers": ("hidden_layers", 2),
+        },
+        settings={"lr": "learning_rate"},
+    ),
+    ("nice", "image"): ModelSpec(
+        NICE,
+        sizes=_NICE_SIZES,
+        settings={"n_bits": "n_bits", "lr": "learning_rate"},
+        fixed={"pixels": True},
+    ),
+    ("nice", "tabular"): ModelSpec(
+        NICE,
+        sizes=_NICE_SIZES,
+        settings={"n_bits": "n_bits", "lr": "learning_rate"},
+        fixed={"pixels": False},
+    ),
+}
+# Per-model defaults of the size options (`None` in `TrainConfig`), keyed by data kind.
+MODEL_DEFAULTS: dict[tuple[str, str], dict[str, int]] = {
+    key: {field: default for field, (_, default) in spec.sizes.items()}
+    for key, spec in MODEL_SPECS.items()
+}
+
+
+def size_option_uses(field: str) -> str:
+    """Which models a size field configures, and as which argument, for `--help`.
+
+    A model's kind of data is named where the field does not apply to all the kinds it takes.
+
+    Example:
+        >>> size_option_uses("levels")
+        'glow levels, realnvp num_scales (images)'
+    """
+    kinds_of: dict[str, set[str]] = {}
+    uses: dict[str, set[str]] = {}
+    for (model, kind), spec in MODEL_SPECS.items():
+        kinds_of.setdefault(model, set()).add(kind)
+        if field in spec.sizes:
+            uses.setdefault(f"{model} {spec.sizes[field][0]}", set()).add(kind)
+    words = []
+    for use, kinds in uses.items():
+        partial = kinds != kinds_of[use.split()[0]]
+        words.append(f"{use} ({'images' if 'image' in kinds else 'vectors'})" if partial else use)
+    return ", ".join(words)
 
 
 def _option(field: str) -> str:
@@ -50,7 +146,7 @@ def resolve_config(config: TrainConfig, kind: str) -> TrainConfig:
             images), or a size option is given that this model does not use.
     """
     key = (config.model, kind)
-    if key not in MODEL_DEFAULTS:
+    if key not in MODEL_SPECS:
         raise RunConfigurationError(
             f"--model {config.model} needs image data, but dataset {config.dataset!r} is "
             f"{kind}; use --model realnvp or --model nice for tabular data."
@@ -58,7 +154,7 @@ def resolve_config(config: TrainConfig, kind: str) -> TrainConfig:
     defaults = MODEL_DEFAULTS[key]
     unused = [
         _option(field)
-        for field in _SIZE_FIELDS
+        for field in SIZE_FIELDS
         if field not in defaults and getattr(config, field) is not None
     ]
     if unused:
@@ -100,44 +196,13 @@ def build_model(config: TrainConfig, data_shape: tuple[int, ...], kind: str) -> 
     """
     config = resolve_config(config, kind)
     shape = model_input_shape(config.model, data_shape)
+    spec = MODEL_SPECS[(config.model, kind)]
+    kwargs = {argument: getattr(config, field) for field, (argument, _) in spec.sizes.items()}
+    kwargs.update({argument: getattr(config, field) for field, argument in spec.settings.items()})
+    kwargs.update(spec.fixed)
     image = kind == "image"
     try:
-        if config.model == "glow":
-            return Glow(
-                shape,
-                levels=config.levels,
-                steps_per_level=config.steps_per_level,
-                hidden_channels=config.hidden,
-                n_bits=config.n_bits,
-                seed=config.seed,
-                learning_rate=config.lr,
-            )
-        if config.model == "realnvp" and image:
-            return RealNVP(
-                shape,
-                num_scales=config.levels,
-                hidden_channels=config.hidden,
-                residual_blocks=config.residual_blocks,
-                n_bits=config.n_bits,
-                learning_rate=config.lr,
-            )
-        if config.model == "realnvp":
-            return RealNVP(
-                shape,
-                coupling_layers=config.coupling_layers,
-                hidden_units=config.hidden,
-                hidden_layers=config.hidden_layers,
-                learning_rate=config.lr,
-            )
-        return NICE(
-            shape,
-            coupling_layers=config.coupling_layers,
-            hidden_layers=config.hidden_layers,
-            hidden_units=config.hidden,
-            pixels=image,
-            n_bits=config.n_bits,
-            learning_rate=config.lr,
-        )
+        return spec.model_class(shape, **kwargs)
     except ValueError as err:
         message = " ".join(str(err).split())
         hint = " Use fewer --levels or another dataset." if image and "divisible" in message else ""
