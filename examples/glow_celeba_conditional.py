@@ -29,45 +29,33 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfflow.cli.main import main as tfflow  # noqa: E402
-
-TEMPERATURES = ("0.0", "0.6", "0.7", "1.0")
+from tfflow.cli.example_runner import run_example  # noqa: E402
 
 
-def train_argv(args: argparse.Namespace, run_dir: str) -> list[str]:
-    argv = ["train", "--model", "glow", "--run-dir", run_dir, "--seed", str(args.seed)]
-    argv += ["--n-bits", "5", "--temperature", "0.7"]
+def train_options(args: argparse.Namespace) -> list[str]:
+    """`tfflow train` options of the model and data."""
+    options = ["--model", "glow", "--n-bits", "5", "--temperature", "0.7"]
     if args.smoke:
         # CelebA is not available offline everywhere: a tiny 5-bit Glow on 8x8 digits.
-        argv += ["--dataset", "digits", "--levels", "2", "--steps-per-level", "2"]
-        argv += ["--hidden", "16", "--epochs", str(args.epochs or 2), "--steps-per-epoch", "10"]
-        argv += ["--num-samples", "16", "--no-export", "--verbose", "0"]
-    else:
-        argv += ["--dataset", "celeb_a", "--levels", "4", "--steps-per-level", "32"]
-        argv += ["--hidden", "512", "--lr", "1e-3", "--batch-size", "64"]
-        argv += ["--epochs", str(args.epochs or 50)]
-        if args.data_dir:
-            argv += ["--data-dir", args.data_dir]
-    return argv
+        options += ["--dataset", "digits", "--levels", "2", "--steps-per-level", "2"]
+        options += ["--hidden", "16", "--steps-per-epoch", "10"]
+        return options + ["--num-samples", "16", "--no-export", "--verbose", "0"]
+    options += ["--dataset", "celeb_a", "--levels", "4", "--steps-per-level", "32"]
+    options += ["--hidden", "512", "--lr", "1e-3", "--batch-size", "64"]
+    return options + (["--data-dir", args.data_dir] if args.data_dir else [])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny, fast run (< 1 min on CPU)")
-    parser.add_argument("--data-dir", help="TFDS data folder holding celeb_a")
-    parser.add_argument("--epochs", type=int, help="default: 50 (smoke: 2)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--run-dir", help="default: runs/glow_celeba (smoke: runs/glow_celeba_smoke)"
+    return run_example(
+        __doc__,
+        "glow_celeba",
+        train_options,
+        temperatures=(0.0, 0.6, 0.7, 1.0),
+        epochs=50,
+        smoke_epochs=2,
+        data_dir_help="TFDS data folder holding celeb_a",
+        argv=argv,
     )
-    args = parser.parse_args(argv)
-    run_dir = args.run_dir or ("runs/glow_celeba_smoke" if args.smoke else "runs/glow_celeba")
-    code = tfflow(train_argv(args, run_dir))
-    for temperature in TEMPERATURES:
-        if code == 0:
-            out = f"{run_dir}/samples_T{temperature}.png"
-            code = tfflow(["sample", run_dir, "--temperature", temperature, "--out", out])
-    return code
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfflow.cli.main import main as tfflow  # noqa: E402
+from tfflow.cli.example_runner import run_example  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO.parent / "shared" / "data" / "mnist"
@@ -42,38 +42,32 @@ def dataset_option(data_dir: pathlib.Path, smoke: bool) -> str:
     return "mnist"
 
 
-def train_argv(args: argparse.Namespace, run_dir: str) -> list[str]:
+def train_options(args: argparse.Namespace) -> list[str]:
+    """`tfflow train` options of the model and data."""
     dataset = dataset_option(pathlib.Path(args.data_dir), args.smoke)
-    argv = ["train", "--model", "nice", "--dataset", dataset, "--run-dir", run_dir]
-    argv += ["--coupling-layers", "4", "--seed", str(args.seed)]
+    options = ["--model", "nice", "--dataset", dataset, "--coupling-layers", "4"]
     if args.smoke:
         # Same architecture, narrower and shallower, on a few thousand images.
-        argv += ["--hidden-layers", "2", "--hidden", "64", "--num-examples", "5000"]
-        argv += ["--epochs", str(args.epochs or 2), "--steps-per-epoch", "20", "--no-export"]
-        argv += ["--verbose", "0"]
-    else:
-        # The paper: 5 x 1000 ReLU units per coupling, Adam 1e-3, 1500 epochs.
-        argv += ["--hidden-layers", "5", "--hidden", "1000", "--lr", "1e-3"]
-        argv += ["--epochs", str(args.epochs or 1500), "--batch-size", str(args.batch_size)]
-    return argv
+        options += ["--hidden-layers", "2", "--hidden", "64", "--num-examples", "5000"]
+        return options + ["--steps-per-epoch", "20", "--no-export", "--verbose", "0"]
+    # The paper: 5 x 1000 ReLU units per coupling, Adam 1e-3, 1500 epochs.
+    options += ["--hidden-layers", "5", "--hidden", "1000", "--lr", "1e-3"]
+    return options + ["--batch-size", str(args.batch_size)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny, fast run (< 1 min on CPU)")
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), help="MNIST IDX folder")
-    parser.add_argument("--epochs", type=int, help="default: 1500 (smoke: 2)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--run-dir", help="default: runs/nice_mnist (smoke: runs/nice_mnist_smoke)")
-    args = parser.parse_args(argv)
-    run_dir = args.run_dir or ("runs/nice_mnist_smoke" if args.smoke else "runs/nice_mnist")
-    code = tfflow(train_argv(args, run_dir))
-    for temperature in ("1.0", "0.7"):
-        if code == 0:
-            out = f"{run_dir}/samples_T{temperature}.png"
-            code = tfflow(["sample", run_dir, "--temperature", temperature, "--out", out])
-    return code
+    return run_example(
+        __doc__,
+        "nice_mnist",
+        train_options,
+        temperatures=(1.0, 0.7),
+        epochs=1500,
+        smoke_epochs=2,
+        data_dir_help="MNIST IDX folder",
+        data_dir_default=str(DEFAULT_DATA_DIR),
+        add_arguments=lambda parser: parser.add_argument("--batch-size", type=int, default=64),
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

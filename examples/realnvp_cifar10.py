@@ -24,45 +24,34 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfflow.cli.main import main as tfflow  # noqa: E402
+from tfflow.cli.example_runner import run_example  # noqa: E402
 
 
-def train_argv(args: argparse.Namespace, run_dir: str) -> list[str]:
-    argv = ["train", "--model", "realnvp", "--run-dir", run_dir, "--seed", str(args.seed)]
+def train_options(args: argparse.Namespace) -> list[str]:
+    """`tfflow train` options of the model and data."""
+    options = ["--model", "realnvp"]
     if args.smoke:
         # CIFAR-10 is not available offline everywhere: a tiny one-scale RealNVP on 8x8
         # digits (the multi-scale graph alone takes ~20 s to trace on CPU).
-        argv += ["--dataset", "digits", "--levels", "1", "--residual-blocks", "1"]
-        argv += ["--hidden", "8", "--epochs", str(args.epochs or 1), "--steps-per-epoch", "5"]
-        argv += ["--num-samples", "16", "--no-export", "--verbose", "0"]
-    else:
-        argv += ["--dataset", "cifar10", "--levels", "2", "--residual-blocks", "8"]
-        argv += ["--hidden", "64", "--flip", "--lr", "1e-3", "--batch-size", "64"]
-        argv += ["--epochs", str(args.epochs or 100)]
-        if args.data_dir:
-            argv += ["--data-dir", args.data_dir]
-    return argv
+        options += ["--dataset", "digits", "--levels", "1", "--residual-blocks", "1"]
+        options += ["--hidden", "8", "--steps-per-epoch", "5"]
+        return options + ["--num-samples", "16", "--no-export", "--verbose", "0"]
+    options += ["--dataset", "cifar10", "--levels", "2", "--residual-blocks", "8"]
+    options += ["--hidden", "64", "--flip", "--lr", "1e-3", "--batch-size", "64"]
+    return options + (["--data-dir", args.data_dir] if args.data_dir else [])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny, fast run (< 1 min on CPU)")
-    parser.add_argument("--data-dir", help="TFDS data folder holding cifar10")
-    parser.add_argument("--epochs", type=int, help="default: 100 (smoke: 1)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--run-dir", help="default: runs/realnvp_cifar10 (smoke: runs/realnvp_cifar10_smoke)"
+    return run_example(
+        __doc__,
+        "realnvp_cifar10",
+        train_options,
+        temperatures=(1.0, 0.7),
+        epochs=100,
+        smoke_epochs=1,
+        data_dir_help="TFDS data folder holding cifar10",
+        argv=argv,
     )
-    args = parser.parse_args(argv)
-    run_dir = args.run_dir or (
-        "runs/realnvp_cifar10_smoke" if args.smoke else "runs/realnvp_cifar10"
-    )
-    code = tfflow(train_argv(args, run_dir))
-    for temperature in ("1.0", "0.7"):
-        if code == 0:
-            out = f"{run_dir}/samples_T{temperature}.png"
-            code = tfflow(["sample", run_dir, "--temperature", temperature, "--out", out])
-    return code
 
 
 if __name__ == "__main__":
