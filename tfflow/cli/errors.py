@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 
 import tensorflow as tf
 
+from tfflow.callbacks.atomic_files import AtomicWriteError
 from tfflow.data import DatasetUnavailableError
 from tfflow.training.errors import RunConfigurationError
 
@@ -22,6 +24,11 @@ __all__ = [
 EXIT_USAGE = 2
 # Exit status after Ctrl-C (128 + SIGINT, the shell's convention).
 EXIT_INTERRUPTED = 130
+# `OSError`s a user can fix: a full disk or an unwritable place.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+# How TensorFlow's own file writers (SavedModel, summaries) word a full disk; TensorFlow
+# reports it as RESOURCE_EXHAUSTED, like an out-of-memory error.
+_DISK_FULL_MESSAGES = ("No space left on device", "Disk quota exceeded")
 
 
 class CommandLineError(Exception):
@@ -54,14 +61,16 @@ def run_reporting_errors(
 
     Args:
         command: The subcommand's body; returns the exit status.
-        interrupted_hint: Appended to the Ctrl-C message (e.g. how to resume).
+        interrupted_hint: Appended to the Ctrl-C message and to the message of a failed
+            write (e.g. how to resume).
         batch_size: The batch size in use, quoted by the out-of-memory hint.
 
     Returns:
-        The exit status: the command's, `EXIT_USAGE` (2) for user errors, or
-        `EXIT_INTERRUPTED` (130) after Ctrl-C. Other exceptions (bugs) propagate with their
-        traceback.
+        The exit status: the command's, `EXIT_USAGE` (2) for user errors (a full disk or an
+        unwritable directory included), or `EXIT_INTERRUPTED` (130) after Ctrl-C. Other
+        exceptions (bugs) propagate with their traceback.
     """
+    then = f" Then {interrupted_hint}" if interrupted_hint else ""
     try:
         return command()
     except CommandLineError as err:
@@ -73,8 +82,20 @@ def run_reporting_errors(
     except DatasetUnavailableError as err:
         print_error(f"{err} (the command-line option for a TFDS folder is --data-dir DIR)")
         return EXIT_USAGE
+    except AtomicWriteError as err:
+        print_error(f"{err}{then}")
+        return EXIT_USAGE
+    except OSError as err:
+        if err.errno not in _WRITE_ERRNOS:
+            raise
+        where = f" {str(err.filename)!r}" if err.filename else ""
+        print_error(f"cannot write{where}: {err.strerror or err}.{then}")
+        return EXIT_USAGE
     except tf.errors.ResourceExhaustedError as err:
         first = one_line(err.message.splitlines()[0] if err.message else "")
+        if any(text in (err.message or "") for text in _DISK_FULL_MESSAGES):
+            print_error(f"disk full while writing ({first[:200]}); free some disk space.{then}")
+            return EXIT_USAGE
         now = f" (now {batch_size})" if batch_size else ""
         print_error(
             f"out of memory ({first[:200]}); reduce --batch-size{now} or the model size "

@@ -17,6 +17,7 @@ from tfflow.training.datasets import (
     load_run_data,
     training_pipeline,
 )
+from tfflow.training.disk_space import check_free_space, checkpoint_bytes, required_free_bytes
 from tfflow.training.errors import RunConfigurationError
 from tfflow.training.evaluation import evaluate_bits_per_dim
 from tfflow.training.loading import TrainedRun, load_trained_run
@@ -34,6 +35,7 @@ from tfflow.training.sampling import render_samples, write_png
 from tfflow.training.strategy import default_jit, make_strategy, mixed_precision_policy
 from tfflow.training.summary_callback import EpochSummaryCallback
 from tfflow.training.trainer import TrainResult, dataset_record, train
+from tfflow.training.workers import WorkerRole
 
 __all__ = [
     "MIXED_PRECISION_POLICIES",
@@ -48,8 +50,11 @@ __all__ = [
     "TrainResult",
     "TrainedRun",
     "TrainingCurveCallback",
+    "WorkerRole",
     "build_model",
     "check_dataset_name",
+    "check_free_space",
+    "checkpoint_bytes",
     "dataset_record",
     "default_jit",
     "default_run_dir",
@@ -68,6 +73,7 @@ __all__ = [
     "plot_toy_2d_table",
     "plot_training_curve",
     "render_samples",
+    "required_free_bytes",
     "resolve_config",
     "timed_step",
     "train",

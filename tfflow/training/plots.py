@@ -12,6 +12,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from tfflow.callbacks.atomic_files import atomic_path
+
 __all__ = [
     "density_on_grid",
     "figure_to_array",
@@ -167,7 +169,8 @@ def plot_training_curve(
     if title:
         axis.set_title(title)
     path = pathlib.Path(path)
-    figure.savefig(path)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format=path.suffix.lstrip(".") or "png")
     return path
 
 

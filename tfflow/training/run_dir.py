@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
 import re
+import tempfile
 from typing import Any
 
+from tfflow.callbacks.atomic_backup import AtomicBackupAndRestore
+from tfflow.callbacks.atomic_files import atomic_write_text
 from tfflow.data import KNOWN_DATASETS
 from tfflow.training.errors import RunConfigurationError
 
@@ -39,6 +43,8 @@ class RunDir:
     `backup/` (the `BackupAndRestore` checkpoint that makes rerunning a command resume it),
     `metrics.csv`, `tensorboard/`, `samples/epoch_XXX.png`, `training_curve.png`,
     `model.keras`, `evaluation.json` and `export/<version>/` (a TF Serving SavedModel).
+    Every file except the append-only TensorBoard event logs is written atomically (a
+    temporary file, fsync, `os.replace`), so a killed process leaves whole files behind.
 
     Args:
         path: The directory (it need not exist yet).
@@ -105,7 +111,10 @@ class RunDir:
 
     def has_backup(self) -> bool:
         """Whether a `BackupAndRestore` checkpoint exists (rerunning resumes from it)."""
-        return (self.backup_dir / "training_metadata.json").is_file()
+        try:
+            return AtomicBackupAndRestore.read_metadata(self.backup_dir) is not None
+        except (OSError, ValueError):  # unreadable: exists, and restoring it will say why
+            return True
 
     def prepare(self) -> None:
         """Creates the directory and checks that it is writable, before any training.
@@ -113,11 +122,16 @@ class RunDir:
         Raises:
             RunConfigurationError: If the directory cannot be created or written.
         """
-        probe = self.path / ".tfflow-write-probe"
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            probe.write_text("ok")
-            probe.unlink()
+            # A unique probe name: workers of a multi-worker run may probe the same folder.
+            fd, probe = tempfile.mkstemp(prefix=".tfflow-write-probe-", dir=self.path)
+            try:
+                os.write(fd, b"ok")
+            finally:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(probe)
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise RunConfigurationError(
@@ -126,12 +140,14 @@ class RunDir:
             ) from err
 
     def write_json(self, name: str, data: dict[str, Any]) -> pathlib.Path:
-        """Writes `data` as indented JSON to `name` in the run directory (atomically)."""
-        path = self.path / name
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-        os.replace(tmp, path)
-        return path
+        """Writes `data` as indented JSON to `name` in the run directory, atomically.
+
+        Raises:
+            tfflow.callbacks.AtomicWriteError: If the file cannot be written (the previous
+                version, if any, is left intact).
+        """
+        text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+        return atomic_write_text(self.path / name, text)
 
     def read_config(self) -> dict[str, Any] | None:
         """The parsed `config.json`, or `None` if the directory has none."""

@@ -8,6 +8,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from tfflow.callbacks.atomic_files import atomic_write_bytes
 from tfflow.data import image_grid
 from tfflow.models import FlowModel
 from tfflow.training.plots import figure_to_array, plot_toy_2d
@@ -90,8 +91,5 @@ def _scatter_first_two(reference: np.ndarray, samples: np.ndarray, title: str):
 
 
 def write_png(picture: np.ndarray, path: str | os.PathLike) -> pathlib.Path:
-    """Writes a `uint8` picture `(H, W, C)` as a PNG, creating parent folders."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(tf.io.encode_png(np.asarray(picture, np.uint8)).numpy())
-    return path
+    """Writes a `uint8` picture `(H, W, C)` as a PNG, atomically, creating parent folders."""
+    return atomic_write_bytes(path, tf.io.encode_png(np.asarray(picture, np.uint8)).numpy())

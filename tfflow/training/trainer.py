@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
-import json
 import pathlib
+import shutil
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,8 @@ import keras
 import numpy as np
 
 import tfflow
+from tfflow.callbacks.atomic_backup import AtomicBackupAndRestore
+from tfflow.callbacks.atomic_files import atomic_path
 from tfflow.data import DatasetArrays
 from tfflow.models import FlowModel
 from tfflow.training.builders import build_model, model_input_shape, resolve_config
@@ -25,12 +28,14 @@ from tfflow.training.datasets import (
     load_run_data,
     training_pipeline,
 )
+from tfflow.training.disk_space import check_free_space, required_free_bytes
 from tfflow.training.errors import RunConfigurationError
 from tfflow.training.evaluation import evaluate_bits_per_dim
 from tfflow.training.progress import echo, timed_step
 from tfflow.training.run_dir import RunDir, default_run_dir
 from tfflow.training.sampling import render_samples
 from tfflow.training.strategy import default_jit, make_strategy, mixed_precision_policy
+from tfflow.training.workers import WorkerRole
 
 __all__ = ["TrainResult", "dataset_record", "train"]
 
@@ -95,7 +100,7 @@ def _check_same_run(run_dir: RunDir, config: TrainConfig) -> bool:
 
 def _completed_epochs(run_dir: RunDir) -> int:
     try:
-        metadata = json.loads((run_dir.backup_dir / "training_metadata.json").read_text())
+        metadata = AtomicBackupAndRestore.read_metadata(run_dir.backup_dir) or {}
         return int(metadata.get("epoch", 0))
     except (OSError, ValueError):
         return 0
@@ -125,7 +130,12 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
     """Trains a flow as `tfflow train` does, writing every artefact to the run directory.
 
     Rerunning with the same settings resumes from the last completed epoch (`RUN_DIR/backup`);
-    a finished run is not trained further unless `epochs` is raised.
+    a finished run is not trained further unless `epochs` is raised. Every file is written
+    atomically, and the free disk space is checked before training.
+
+    Under `strategy="multiworker"` only the chief (see `WorkerRole`) writes the run
+    directory; the other workers restore from its checkpoint and write into a scratch folder
+    of their own inside it, deleted at the end.
 
     Args:
         config: The run's settings.
@@ -135,25 +145,44 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
         The `TrainResult`.
 
     Raises:
-        RunConfigurationError: For settings, data or a run directory that cannot work.
+        RunConfigurationError: For settings, data or a run directory that cannot work
+            (not writable, or too little free space).
+        tfflow.callbacks.AtomicWriteError: If a file cannot be written during the run (e.g.
+            the disk filled up); the previous checkpoint is left intact.
         tfflow.data.DatasetUnavailableError: If a TFDS dataset is not prepared offline.
         KeyboardInterrupt: On Ctrl-C; the last completed epoch is kept in `RUN_DIR/backup`.
     """
     run_dir = RunDir(config.run_dir or default_run_dir(config.model, config.dataset))
     config = dataclasses.replace(config, run_dir=str(run_dir.path))
     check_dataset_name(config.dataset)
+    role = WorkerRole.for_strategy(config.strategy)
     created = not run_dir.path.exists()
     run_dir.prepare()
+    # A non-chief worker writes its own files into a scratch folder, deleted at the end.
+    write_dir = run_dir if role.is_chief else RunDir(run_dir.path / role.scratch_name)
+    if not role.is_chief:
+        shutil.rmtree(write_dir.path, ignore_errors=True)  # left by a killed worker
+        write_dir.prepare()
     try:
-        return _train(config, run_dir, print_fn)
+        result = _train(config, run_dir, write_dir, print_fn)
+        if not role.is_chief:
+            result.export_path = None  # exported into the scratch folder, deleted below
+        return result
     except BaseException:
         # Leave no empty directory behind when the run failed before writing anything.
         if created and run_dir.path.is_dir() and not any(run_dir.path.iterdir()):
-            run_dir.path.rmdir()
+            with contextlib.suppress(OSError):  # another worker may have written meanwhile
+                run_dir.path.rmdir()
         raise
+    finally:
+        if not role.is_chief:
+            shutil.rmtree(write_dir.path, ignore_errors=True)
 
 
-def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]) -> TrainResult:
+def _train(
+    config: TrainConfig, run_dir: RunDir, write_dir: RunDir, print_fn: Callable[[str], None]
+) -> TrainResult:
+    """Trains into `write_dir`: `run_dir` itself on the chief, a scratch folder elsewhere."""
     # A multi-worker strategy must exist before TensorFlow runs its first op (data loading).
     strategy = make_strategy(config.strategy)
 
@@ -189,6 +218,7 @@ def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]
         with strategy.scope():
             model = build_model(config, arrays.event_shape, arrays.kind)
             model.compile(jit_compile=jit)
+        check_free_space(write_dir.path, required_free_bytes(model, export=config.export))
         record = {
             "tfflow_version": tfflow.__version__,
             "command": "train",
@@ -203,7 +233,7 @@ def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]
             "runtime": {"jit_compile": jit, "dtype_policy": policy, "strategy": config.strategy},
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        run_dir.write_json(RunDir.CONFIG, record)
+        write_dir.write_json(RunDir.CONFIG, record)
         print_fn(
             f"{type(model).__name__} with {record['model']['num_parameters']:,} parameters; "
             f"run directory {run_dir.path}"
@@ -234,7 +264,12 @@ def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]
             )
 
         callbacks = make_callbacks(
-            run_dir, render, resume=resume, verbose=config.verbose, title=title
+            write_dir,
+            render,
+            resume=resume,
+            verbose=config.verbose,
+            title=title,
+            restore_dir=run_dir.backup_dir,
         )
         history = model.fit(
             train_data,
@@ -245,19 +280,20 @@ def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]
             verbose=config.verbose,
             shuffle=False,  # the pipeline shuffles; Keras cannot shuffle a tf.data.Dataset
         )
-        model.save(run_dir.model_path)
+        with atomic_path(write_dir.model_path) as tmp:
+            model.save(tmp)
 
         evaluation = evaluate_bits_per_dim(model, test_data)
         evaluation.update({"dataset": arrays.name, "split": "test", "epochs": config.epochs})
-        run_dir.write_json(RunDir.EVALUATION, evaluation)
+        write_dir.write_json(RunDir.EVALUATION, evaluation)
         print_fn(
             f"test bits/dim: {evaluation['bits_per_dim']:.4f} "
             f"({evaluation['num_examples']} examples of {arrays.name})"
         )
         export_path = None
         trained_now = bool(history.history.get("loss"))
-        if config.export and not trained_now and _latest_export(run_dir) is not None:
-            export_path = _latest_export(run_dir)
+        if config.export and not trained_now and _latest_export(write_dir) is not None:
+            export_path = _latest_export(write_dir)
             print_fn(f"no new epochs; keeping the SavedModel in {export_path}")
         elif config.export:
             metadata = {
@@ -268,7 +304,7 @@ def _train(config: TrainConfig, run_dir: RunDir, print_fn: Callable[[str], None]
                 "run_dir": str(run_dir.path),
                 "epochs": config.epochs,
             }
-            export_path = _export(model, run_dir, metadata, print_fn)
+            export_path = _export(model, write_dir, metadata, print_fn)
     return TrainResult(
         run_dir=run_dir,
         model=model,

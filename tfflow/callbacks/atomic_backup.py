@@ -1,0 +1,162 @@
+"""AtomicBackupAndRestore: `keras.callbacks.BackupAndRestore` whose checkpoints survive a kill."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+
+import h5py
+import keras
+
+from tfflow.callbacks.atomic_files import (
+    AtomicWriteError,
+    atomic_path,
+    atomic_write_text,
+    temporary_files,
+)
+
+__all__ = ["AtomicBackupAndRestore"]
+
+# Root attribute of the weights file holding the training metadata of its checkpoint.
+_METADATA_ATTRIBUTE = "tfflow_training_metadata"
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that never leaves a half-written checkpoint behind.
+
+    Keras 3's `BackupAndRestore` overwrites `latest.weights.h5` in place and then rewrites
+    `training_metadata.json`: a process killed (or a disk filling up) during the weights write
+    leaves a torn HDF5 file and no way back, and one killed between the two writes pairs new
+    weights with the old epoch number. Here the weights are written to a temporary file in
+    the same folder, the epoch and batch are stored inside it (an HDF5 attribute of the file's
+    root, which Keras' loader ignores), and the file is fsynced and renamed over
+    `latest.weights.h5` (`os.replace`, atomic): that rename is the commit point, and weights
+    and epoch always travel together. `training_metadata.json` is then replaced the same way,
+    for Keras and for people; when the two disagree (a kill between the renames), the weights
+    file wins. A kill or a full disk before the rename leaves the previous checkpoint whole.
+
+    The folder layout is Keras': a `backup_dir` written by `keras.callbacks.BackupAndRestore`
+    is restored, and Keras can restore this one.
+
+    Args:
+        backup_dir: Folder of the checkpoint (used for nothing else).
+        save_freq: `"epoch"` or a number of batches between checkpoints.
+        delete_checkpoint: Delete `backup_dir` when training finishes.
+        restore_dir: Folder to restore from, if not `backup_dir`. Under a multi-worker
+            strategy, non-chief workers restore the chief's checkpoint but write their own
+            to a scratch folder (every worker must take part in saving).
+
+    Example:
+        >>> import numpy as np, tempfile
+        >>> backup = tempfile.mkdtemp()
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> _ = model.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=2, verbose=0,
+        ...               callbacks=[AtomicBackupAndRestore(backup, delete_checkpoint=False)])
+        >>> sorted(p.name for p in pathlib.Path(backup).iterdir())
+        ['latest.weights.h5', 'training_metadata.json']
+        >>> AtomicBackupAndRestore.read_metadata(backup)["epoch"]
+        2
+    """
+
+    WEIGHTS = "latest.weights.h5"
+    METADATA = "training_metadata.json"
+
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike,
+        save_freq: str | int = "epoch",
+        delete_checkpoint: bool = True,
+        restore_dir: str | os.PathLike | None = None,
+    ):
+        if not backup_dir:
+            raise ValueError(f"`backup_dir` must be a folder path; received {backup_dir!r}.")
+        super().__init__(
+            backup_dir=str(backup_dir),
+            save_freq=save_freq,
+            double_checkpoint=False,  # the previous checkpoint survives any failed write
+            delete_checkpoint=delete_checkpoint,
+        )
+        self.restore_dir = str(restore_dir) if restore_dir is not None else None
+
+    @classmethod
+    def read_metadata(cls, directory: str | os.PathLike) -> dict | None:
+        """The committed checkpoint of a backup folder: `{"epoch", "batch", "weights"}`.
+
+        `epoch` and `batch` come from the weights file when it holds them (the commit
+        point), else from `training_metadata.json` (a folder written by Keras' callback);
+        `weights` is the weights file's path, or `None` if there is none.
+
+        Returns:
+            The metadata, or `None` if the folder holds no checkpoint.
+        """
+        directory = pathlib.Path(directory)
+        weights = directory / cls.WEIGHTS
+        metadata_path = directory / cls.METADATA
+        metadata = None
+        if weights.is_file():
+            with h5py.File(weights, "r") as handle:
+                stored = handle.attrs.get(_METADATA_ATTRIBUTE)
+            if stored is not None:
+                metadata = json.loads(stored)
+        if metadata is None and metadata_path.is_file():
+            metadata = json.loads(metadata_path.read_text())
+        if metadata is None and not weights.is_file():
+            return None
+        metadata = dict(metadata or {})
+        metadata["weights"] = weights if weights.is_file() else None
+        return metadata
+
+    def on_train_begin(self, logs=None):
+        # Keras falls back to its `.bkp` copies here; a committed checkpoint is always whole.
+        self._load_model()
+
+    def _load_model(self):
+        if not self.model.built:
+            raise ValueError(
+                "To use the BackupAndRestore callback, the model must be built before `fit()`; "
+                f"{self.model} is not built."
+            )
+        metadata = self.read_metadata(self.restore_dir or self.backup_dir)
+        if metadata is None:
+            return
+        if metadata["weights"] is not None:
+            if self.model.optimizer is not None and not self.model.optimizer.built:
+                # Make sure the optimizer's variables exist before they are loaded.
+                self.model.optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(str(metadata["weights"]))
+        if "epoch" in metadata:
+            self.model._initial_epoch = int(metadata["epoch"])
+
+    def _save_model(self):
+        directory = pathlib.Path(self.backup_dir)
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        try:
+            with atomic_path(directory / self.WEIGHTS) as tmp:
+                self.model.save_weights(str(tmp), overwrite=True)
+                with h5py.File(tmp, "r+") as handle:
+                    handle.attrs[_METADATA_ATTRIBUTE] = json.dumps(metadata)
+            # Committed. The JSON copy is for Keras' callback and for people.
+            atomic_write_text(directory / self.METADATA, json.dumps(metadata))
+        except AtomicWriteError as err:
+            raise AtomicWriteError(
+                err.path,
+                err.cause,
+                err.kept_previous,
+                what=f"the checkpoint of epoch {self._current_epoch} to {str(directory)!r}",
+                outcome=self._committed_description(directory),
+            ) from err.cause
+        for leftover in temporary_files(directory):  # of writes killed earlier
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+    def _committed_description(self, directory: pathlib.Path) -> str:
+        try:
+            committed = self.read_metadata(directory)
+        except (OSError, ValueError):
+            committed = None
+        if committed is None or committed["weights"] is None:
+            return "no checkpoint was saved"
+        return f"the last checkpoint (epoch {committed.get('epoch', '?')}) is intact"
