@@ -30,8 +30,16 @@ def test_realnvp_on_a_2d_toy_density(capsys, tmp_path):
     code, out, err = run_cli(capsys, "sample", run_dir, "--out", tmp_path / "toy.png")
     assert code == 0, err
     assert _png(tmp_path / "toy.png").shape == panels.shape
+    assert f"loading run {run_dir}: done in " in out and "RealNVP with " in out
     code, out, err = run_cli(capsys, "evaluate", run_dir)
     assert code == 0 and "test bits/dim:" in out, err
+    # Progress lines of the longer steps: the run, the data and the evaluation.
+    lines = out.splitlines()
+    assert lines[1].startswith(f"loading run {run_dir}: done in ")
+    assert lines[1].endswith("parameters trained on moons")
+    assert lines[3].startswith("loading dataset 'moons': done in ")
+    assert lines[3].endswith(", 5,000 test examples")
+    assert lines[5].startswith("computing test bits/dim: done in ")
 
 
 @pytest.mark.parametrize(

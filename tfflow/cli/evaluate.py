@@ -34,26 +34,27 @@ def run(args: argparse.Namespace) -> int:
     """Runs `tfflow evaluate`; returns the exit status."""
 
     def body() -> int:
+        from tfflow.cli.run_loading import load_run
         from tfflow.training import (
             check_dataset_name,
             evaluate_bits_per_dim,
             evaluation_pipeline,
             load_run_data,
-            load_trained_run,
             timed_step,
         )
 
-        trained = load_trained_run(args.run_dir)
+        trained = load_run(args.run_dir)
         config = trained.config
         name = args.dataset or config.dataset
         check_dataset_name(name)
-        with timed_step(f"loading dataset {name!r}"):
+        with timed_step(f"loading dataset {name!r}") as step:
             arrays = load_run_data(
                 name,
                 data_dir=args.data_dir or config.data_dir,
                 n_bits=trained.n_bits,
                 seed=config.seed,
             )
+            step["detail"] = f"{arrays.test.shape[0]:,} test examples"
         if arrays.event_shape != trained.data_shape or arrays.kind != trained.kind:
             raise CommandLineError(
                 f"dataset {name!r} has {arrays.kind} examples of shape {arrays.event_shape}, "
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         data = evaluation_pipeline(
             arrays, config.model, batch_size=args.batch_size or config.batch_size, seed=config.seed
         )
-        result = evaluate_bits_per_dim(trained.model, data)
+        with timed_step("computing test bits/dim"):
+            result = evaluate_bits_per_dim(trained.model, data)
         result.update({"dataset": arrays.name, "split": "test"})
         path = trained.run_dir.write_json(trained.run_dir.EVALUATION, result)
         print(

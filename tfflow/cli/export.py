@@ -33,10 +33,11 @@ def run(args: argparse.Namespace) -> int:
     def body() -> int:
         import importlib.util
 
+        from tfflow.cli.run_loading import load_run
         from tfflow.export import export
-        from tfflow.training import load_trained_run, timed_step
+        from tfflow.training import timed_step
 
-        trained = load_trained_run(args.run_dir)
+        trained = load_run(args.run_dir)
         evaluation = {}
         if trained.run_dir.evaluation_path.is_file():
             import json

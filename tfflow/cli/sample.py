@@ -43,9 +43,10 @@ def run(args: argparse.Namespace) -> int:
     def body() -> int:
         import numpy as np
 
-        from tfflow.training import load_run_data, load_trained_run, render_samples, write_png
+        from tfflow.cli.run_loading import load_run
+        from tfflow.training import load_run_data, render_samples, write_png
 
-        trained = load_trained_run(args.run_dir)
+        trained = load_run(args.run_dir)
         out = pathlib.Path(args.out) if args.out else trained.run_dir.path / "samples.png"
         if out.suffix.lower() not in (".png", ".npy"):
             raise CommandLineError(f"--out must end in .png or .npy; received {str(out)!r}.")

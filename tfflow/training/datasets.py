@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Callable
 
 import tensorflow as tf
 
 from tfflow.data import KNOWN_DATASETS, DatasetArrays, load_arrays, make_dataset
 from tfflow.training.builders import model_input_shape
 from tfflow.training.errors import RunConfigurationError
+from tfflow.training.progress import echo
 
 __all__ = ["check_dataset_name", "evaluation_pipeline", "load_run_data", "training_pipeline"]
 
@@ -34,11 +36,13 @@ def load_run_data(
     n_bits: int = 8,
     num_examples: int | None = None,
     seed: int = 0,
+    progress: Callable[[str], None] | None = echo,
 ) -> DatasetArrays:
     """`tfflow.data.load_arrays`, with a user's mistakes raised as `RunConfigurationError`.
 
     `DatasetUnavailableError` (a TFDS dataset not prepared offline) passes through unchanged;
-    its message says how to pre-download the data.
+    its message says how to pre-download the data. While a TFDS split or a large image folder
+    is read, `progress` gets a line every few seconds (default: printed to stdout).
 
     Raises:
         RunConfigurationError: If the name is unknown, a path does not exist or holds no
@@ -46,7 +50,12 @@ def load_run_data(
     """
     try:
         return load_arrays(
-            dataset, data_dir=data_dir, n_bits=n_bits, num_examples=num_examples, seed=seed
+            dataset,
+            data_dir=data_dir,
+            n_bits=n_bits,
+            num_examples=num_examples,
+            seed=seed,
+            progress=progress,
         )
     except FileNotFoundError as err:
         raise RunConfigurationError(
