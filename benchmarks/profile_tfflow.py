@@ -9,7 +9,8 @@ For each workload it prints
 1. op counts of the traced `tf.function` graphs (before Grappler) of tfflow's `log_prob`,
    `sample` and training step, the conditioner stack (lower bound) and TFP's flow: convolutions
    and matmuls show how often each conditioner network runs (TFP evaluates them twice per
-   `log_prob`, once for `inverse` and once for `inverse_log_det_jacobian`);
+   `log_prob`, once for `inverse` and once for `inverse_log_det_jacobian`); and the kernels
+   left after Grappler (constant folding, pruning, fusion), what actually runs per call;
 2. interleaved timings in one process (so every function sees the same machine load): each
    round times every function once for about `--window-s` seconds, rotating the order; the
    median over rounds of the per-round ratio tfflow / lower bound is robust to other processes
@@ -30,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cas
 from bench_common import speed_inputs, workload  # noqa: E402
 from bench_tf import adam_train_step, set_tf_threads  # noqa: E402
 
-__all__ = ["count_ops", "interleaved", "main"]
+__all__ = ["count_kernels", "count_ops", "interleaved", "main"]
 
 HEAVY_OPS = ("Conv2D", "MatMul", "BatchMatMulV2", "MatrixInverse", "Conv2DBackpropInput")
 
@@ -42,6 +43,27 @@ def count_ops(fn, *args) -> Counter:
     for function in graph._functions.values():  # noqa: SLF001 - while/cond bodies
         for node in function.definition.node_def:
             counts[node.op] += 1
+    return counts
+
+
+def count_kernels(fn, *args) -> Counter:
+    """Op types of `fn`'s graphs after Grappler, from the run metadata of its first call.
+
+    Arguments, return values and constants are left out: the rest run on every call.
+    """
+    from tensorflow.python.eager import context
+
+    context.enable_run_metadata()
+    try:
+        fn(*args)
+        metadata = context.export_run_metadata()
+    finally:
+        context.disable_run_metadata()
+    counts = Counter()
+    for function in metadata.function_graphs:
+        graph = function.post_optimization_graph
+        nodes = [*graph.node, *(n for f in graph.library.function for n in f.node_def)]
+        counts.update(n.op for n in nodes if n.op not in ("_Arg", "_Retval", "Const", "NoOp"))
     return counts
 
 
@@ -113,12 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.workloads:
         spec = {"workload": workload(name)}
         fns, fn_args = _functions(spec, tf, tfflow_case, tfp_case, lower_bound_case)
-        print(f"\n## {name}\n\n| function | ops | " + " | ".join(HEAVY_OPS) + " |")
-        print("|---|--:|" + "--:|" * len(HEAVY_OPS))
+        header = " | ".join(HEAVY_OPS)
+        print(f"\n## {name}\n\n| function | ops | {header} | kernels after Grappler |")
+        print("|---|--:|" + "--:|" * len(HEAVY_OPS) + "--:|")
         for label, fn in fns.items():
             counts = count_ops(fn, fn_args[label])
             heavy = " | ".join(str(counts.get(op, 0)) for op in HEAVY_OPS)
-            print(f"| {label} | {sum(counts.values())} | {heavy} |")
+            kernels = sum(count_kernels(fn, fn_args[label]).values())
+            print(f"| {label} | {sum(counts.values())} | {heavy} | {kernels} |")
         calls = {label: (lambda f=fn, a=fn_args[label]: f(a)) for label, fn in fns.items()}
         times = interleaved(calls, args.rounds, args.window_s)
         batch = spec["workload"]["batch"]

@@ -1,4 +1,4 @@
-"""TensorFlow helpers shared by the TF cases: thread settings and step functions."""
+"""TensorFlow helpers shared by the TF cases: threads, step functions, the flow timing loop."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from bench_common import measure, peak_rss_mib  # noqa: E402
 
-__all__ = ["adam_train_step", "set_tf_threads", "sync_numpy", "tf_versions"]
+__all__ = ["adam_train_step", "measure_flow", "set_tf_threads", "sync_numpy", "tf_versions"]
 
 
 def set_tf_threads(threads: int) -> dict[str, int]:
@@ -61,6 +62,48 @@ def adam_train_step(
         return loss
 
     return step
+
+
+def measure_flow(
+    spec: dict[str, Any],
+    x: tf.Tensor,
+    log_prob: Callable[[tf.Tensor], tf.Tensor],
+    variables: Sequence[tf.Variable],
+    sample: Callable[[int], tf.Tensor],
+    framework: str,
+    extra: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """Times a flow's `spec["metrics"]` on the batch `x`: the timing loop of the flow cases.
+
+    A metric is `train` (forward, backward and Keras 3 Adam on `variables`), `log_prob` or
+    `sample`, optionally as `metric@variant` to measure it in another variant than the case's
+    (`@xla`: `jit_compile=True`). `extra` maps further metric names (e.g. `train@fit`) to
+    functions that time them; they get the results dict, to record details. Each metric also
+    records the process's peak RSS when it finished (`rss_mib`).
+    """
+    timing = {k: spec[k] for k in ("windows", "window_s", "warmup_s")}
+    batch = int(spec["workload"]["batch"])
+    results: dict[str, Any] = {"rss_mib": {"setup": peak_rss_mib()}}
+    for metric in spec["metrics"]:
+        name, _, variant = metric.partition("@")
+        jit = (variant or spec["variant"]) == "xla"
+        if extra and metric in extra:
+            results[metric] = extra[metric](results)
+        elif name == "train":
+            step = adam_train_step(
+                lambda data: -tf.reduce_mean(log_prob(data)), variables, spec["learning_rate"], jit
+            )
+            results[metric] = measure(lambda step=step: step(x), batch, sync=sync_numpy, **timing)
+        elif name == "log_prob":
+            fn = tf.function(log_prob, jit_compile=jit)
+            results[metric] = measure(lambda fn=fn: fn(x), batch, sync=sync_numpy, **timing)
+        elif name == "sample":
+            fn = tf.function(lambda: sample(batch), jit_compile=jit)
+            results[metric] = measure(fn, batch, sync=sync_numpy, **timing)
+        else:
+            raise ValueError(f"unknown metric {metric!r} for {framework}")
+        results["rss_mib"][metric] = peak_rss_mib()
+    return results
 
 
 def tf_versions() -> dict[str, str]:

@@ -14,14 +14,14 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from bench_common import (  # noqa: E402
-    case_main,
-    measure,
-    peak_rss_mib,
-    quality_loop,
-    speed_inputs,
+from bench_common import case_main, measure, quality_loop, speed_inputs  # noqa: E402
+from bench_tf import (  # noqa: E402
+    adam_train_step,
+    measure_flow,
+    set_tf_threads,
+    sync_numpy,
+    tf_versions,
 )
-from bench_tf import adam_train_step, set_tf_threads, sync_numpy, tf_versions  # noqa: E402
 
 __all__ = ["build_model", "run"]
 
@@ -74,33 +74,21 @@ def _speed(spec: dict[str, Any]) -> dict[str, Any]:
     if model.needs_initialization():
         model.initialize(x)
     timing = {k: spec[k] for k in ("windows", "window_s", "warmup_s")}
-    batch = int(work["batch"])
-    results: dict[str, Any] = {"rss_mib": {"setup": peak_rss_mib()}}
-    for metric in spec["metrics"]:
-        # "train@fit" / "log_prob@xla": a metric measured in another variant, same process.
-        name, _, variant = metric.partition("@")
-        variant = variant or spec["variant"]
-        jit = variant == "xla"
-        if name == "train" and variant == "fit":
-            step, sync, results["fit_jit_compile"] = _fit_step(model, x, spec["learning_rate"])
-            results[metric] = measure(step, batch, sync=sync, **timing)
-        elif name == "train":
-            step = adam_train_step(
-                lambda data: -tf.reduce_mean(model.log_prob(data)),
-                model.trainable_variables,
-                spec["learning_rate"],
-                jit,
-            )
-            results[metric] = measure(lambda step=step: step(x), batch, sync=sync_numpy, **timing)
-        elif name == "log_prob":
-            fn = tf.function(model.log_prob, jit_compile=jit)
-            results[metric] = measure(lambda fn=fn: fn(x), batch, sync=sync_numpy, **timing)
-        elif name == "sample":
-            fn = tf.function(lambda: model.sample(batch), jit_compile=jit)
-            results[metric] = measure(fn, batch, sync=sync_numpy, **timing)
-        else:
-            raise ValueError(f"unknown metric {metric!r} for tfflow")
-        results["rss_mib"][metric] = peak_rss_mib()
+
+    def fit(results):
+        # "train@fit": Keras' own train function, what `model.fit` runs per batch.
+        step, sync, results["fit_jit_compile"] = _fit_step(model, x, spec["learning_rate"])
+        return measure(step, int(work["batch"]), sync=sync, **timing)
+
+    results = measure_flow(
+        spec,
+        x,
+        model.log_prob,
+        model.trainable_variables,
+        model.sample,
+        "tfflow",
+        extra={"train@fit": fit},
+    )
     results["params"] = int(sum(np.prod(v.shape) for v in model.trainable_variables))
     return results
 

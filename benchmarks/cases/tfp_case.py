@@ -28,14 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
-from bench_common import (  # noqa: E402
-    case_main,
-    measure,
-    peak_rss_mib,
-    quality_loop,
-    speed_inputs,
-)
-from bench_tf import adam_train_step, set_tf_threads, sync_numpy, tf_versions  # noqa: E402
+from bench_common import case_main, quality_loop, speed_inputs  # noqa: E402
+from bench_tf import adam_train_step, measure_flow, set_tf_threads, tf_versions  # noqa: E402
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -112,34 +106,10 @@ def build_flow(spec: dict[str, Any]) -> TFPFlow:
 
 
 def _speed(spec: dict[str, Any]) -> dict[str, Any]:
-    work = spec["workload"]
-    flow = build_flow(work)
+    flow = build_flow(spec["workload"])
     x = tf.constant(speed_inputs(spec))
     flow.log_prob(x)  # ActNorm's data-dependent initialisation (Glow), outside the timing
-    timing = {k: spec[k] for k in ("windows", "window_s", "warmup_s")}
-    batch = int(work["batch"])
-    results: dict[str, Any] = {"rss_mib": {"setup": peak_rss_mib()}}
-    for metric in spec["metrics"]:
-        # "train@xla": a metric measured in another variant, in the same process.
-        name, _, variant = metric.partition("@")
-        jit = (variant or spec["variant"]) == "xla"
-        if name == "train":
-            step = adam_train_step(
-                lambda data: -tf.reduce_mean(flow.log_prob(data)),
-                flow.variables,
-                spec["learning_rate"],
-                jit,
-            )
-            results[metric] = measure(lambda step=step: step(x), batch, sync=sync_numpy, **timing)
-        elif name == "log_prob":
-            fn = tf.function(flow.log_prob, jit_compile=jit)
-            results[metric] = measure(lambda fn=fn: fn(x), batch, sync=sync_numpy, **timing)
-        elif name == "sample":
-            fn = tf.function(lambda: flow.sample(batch), jit_compile=jit)
-            results[metric] = measure(fn, batch, sync=sync_numpy, **timing)
-        else:
-            raise ValueError(f"unknown metric {metric!r} for tfp")
-        results["rss_mib"][metric] = peak_rss_mib()
+    results = measure_flow(spec, x, flow.log_prob, flow.variables, flow.sample, "tfp")
     results["params"] = int(sum(np.prod(v.shape) for v in flow.variables))
     return results
 

@@ -179,6 +179,72 @@ def test_one_pass_traversal_matches_tfp_methods():
     np.testing.assert_allclose(ildj.numpy(), -ldj.numpy(), rtol=1e-5)
 
 
+def _halves_chain(event_shape, conv: bool) -> tfb.Chain:
+    """Couplings on halves (both parities, affine and additive) around a bijector that does
+    not take halves, so the traversal runs, joins and splits again."""
+
+    def coupling(parity, scale_fn=None):
+        partition = tb.Partition("channel" if conv else "half", event_shape, parity)
+        out = partition.transformed_shape[-1] * (1 if scale_fn is None else 2)
+        net = tl.GlowBlock(out, 8) if conv else tl.MLP(out, 8, 1)
+        if scale_fn is None:
+            return tb.AdditiveCoupling(net, partition)
+        return tb.AffineCoupling(net, partition, scale_fn=scale_fn)
+
+    steps = [
+        coupling(0, "tanh"),
+        coupling(1, "sigmoid"),
+        coupling(0),
+        tb.ActNorm(event_shape),
+        coupling(1, "softclamp"),
+        coupling(0, "exp"),
+    ]
+    return tfb.Chain(list(reversed(steps)))
+
+
+@pytest.mark.parametrize("event_shape, conv", [((5,), False), ((2, 2, 6), True)])
+@pytest.mark.parametrize("batch_shape", [(3,), (2, 3)])
+def test_halves_run_matches_bijector_by_bijector(event_shape, conv, batch_shape):
+    chain = _halves_chain(event_shape, conv)
+    x = tf.random.stateless_normal(batch_shape + event_shape, [4, 5])
+    chain.forward(x)
+    for i, layer in enumerate(tb.collect_keras_layers(chain)):
+        for v in layer.trainable_variables:
+            v.assign(tf.random.stateless_normal(v.shape, [i, 7]) * 0.2)
+    y, ldj = tb.forward_and_log_det(chain, x)
+    want_y, want_ldj = x, 0.0
+    for part in reversed(chain.bijectors):  # each on its own: split, transform, concat
+        want_ldj += part.forward_log_det_jacobian(tf.identity(want_y))
+        want_y = part.forward(tf.identity(want_y))
+    np.testing.assert_allclose(y.numpy(), want_y.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ldj.numpy(), want_ldj.numpy(), rtol=1e-6, atol=1e-5)
+    x_back, ildj = tb.inverse_and_log_det(chain, y)
+    want_x, want_ildj = y, 0.0
+    for part in chain.bijectors:
+        want_ildj += part.inverse_log_det_jacobian(tf.identity(want_x))
+        want_x = part.inverse(tf.identity(want_x))
+    np.testing.assert_allclose(x_back.numpy(), want_x.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ildj.numpy(), want_ildj.numpy(), rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(x_back.numpy(), x.numpy(), atol=1e-4)
+    # A batch of events (event_ndims one above the couplings') sums the log-dets over it.
+    _, ldj_2 = tb.forward_and_log_det(chain, x, event_ndims=len(event_shape) + 1)
+    np.testing.assert_allclose(ldj_2.numpy(), np.sum(ldj.numpy(), -1), rtol=1e-5)
+
+
+def test_halves_run_splits_and_concats_once():
+    steps = [
+        tb.AffineCoupling(tl.MLP(4, 8, 1), tb.Partition("half", (4,), i % 2)) for i in range(4)
+    ]
+    chain = tfb.Chain(steps)
+    x = tf.zeros([2, 4])
+    for fn in (tb.forward_and_log_det, tb.inverse_and_log_det):
+        graph = tf.function(lambda x, fn=fn: fn(chain, x)).get_concrete_function(x).graph
+        ops = [op.type for op in graph.get_operations()]
+        assert ops.count("ConcatV2") == 1
+        # One split of the input, then one split of each conditioner's output.
+        assert ops.count("SplitV") + ops.count("Split") == 1 + len(steps)
+
+
 def test_scaling_data_dependent_init_matches_target_spread_once():
     scaling = tb.Scaling((3,), data_init_scale=2.0)
     x = tf.random.stateless_normal([256, 3], [9, 9]) * [0.1, 1.0, 10.0]

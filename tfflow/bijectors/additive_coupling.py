@@ -40,6 +40,7 @@ class AdditiveCoupling(FlowBijector):
         self.conditioner = conditioner
         self.partition = partition
         self.keras_layers = (conditioner,)
+        self.halves_event_shape = partition.event_shape if partition.splits_halves else None
         super().__init__(
             forward_min_event_ndims=len(partition.event_shape),
             is_constant_jacobian=True,
@@ -73,3 +74,13 @@ class AdditiveCoupling(FlowBijector):
         y_cond, y_trans = self.partition.split(y)
         x = self.partition.merge(y_cond, y_trans - self._shift(y_cond))
         return x, self._zero_log_det(y)
+
+    def _forward_halves_and_log_det(self, first, second):
+        x_cond, x_trans = self.partition.roles(first, second)
+        y_trans = x_trans + self._shift(x_cond)
+        return (*self.partition.roles(x_cond, y_trans), None)
+
+    def _inverse_halves_and_log_det(self, first, second):
+        y_cond, y_trans = self.partition.roles(first, second)
+        x_trans = y_trans - self._shift(y_cond)
+        return (*self.partition.roles(y_cond, x_trans), None)

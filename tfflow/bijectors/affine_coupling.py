@@ -81,6 +81,7 @@ class AffineCoupling(FlowBijector):
             )
             layers.append(self.scale_factor)
         self.keras_layers = tuple(layers)
+        self.halves_event_shape = partition.event_shape if partition.splits_halves else None
         rank = len(partition.event_shape)
         super().__init__(
             forward_min_event_ndims=rank,
@@ -89,41 +90,66 @@ class AffineCoupling(FlowBijector):
             name=name,
         )
 
-    def _shift_and_log_scale(self, x_cond: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def _shift_and_scale(self, x_cond: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """`(t, s, exp(s))` from the conditioning part (restricted for masks)."""
         params = tf.cast(
             call_with_flat_batch(self.conditioner, x_cond, len(self.partition.event_shape)),
             x_cond.dtype,
         )
         # tf.split's gradient is a concat, cheaper than slicing's StridedSliceGrad.
         shift, h = tf.split(params, 2, axis=-1)
+        scale = None
         if self.scale_fn == "tanh":
             log_scale = tf.cast(self.scale_factor.factor, h.dtype) * tf.tanh(h)
         elif self.scale_fn == "sigmoid":
             eps = tf.cast(np.exp(-self.log_scale_bound), h.dtype)
-            log_scale = tf.math.log(eps + (1.0 - eps) * tf.sigmoid(h + 2.0))
+            scale = eps + (1.0 - eps) * tf.sigmoid(h + 2.0)
+            log_scale = tf.math.log(scale)
         elif self.scale_fn == "softclamp":
             bound = tf.cast(self.log_scale_bound, h.dtype)
             log_scale = bound * tf.tanh(h / bound)
         else:
             log_scale = h
-        return self.partition.restrict(shift), self.partition.restrict(log_scale)
+        if self.partition.is_mask:
+            # No change on conditioning positions: t = s = 0 there, so exp(s) = 1.
+            log_scale = self.partition.restrict(log_scale)
+            return self.partition.restrict(shift), log_scale, tf.exp(log_scale)
+        # The sigmoid gives exp(s) directly: no exp(log(.)) round trip, which also made
+        # grappler fuse log and exp into a slow CPU kernel in the inverse.
+        return shift, log_scale, tf.exp(log_scale) if scale is None else scale
 
     def _prepare(self, x: tf.Tensor, arg: str) -> tf.Tensor:
         x = check_float(x, self.name, arg)
         check_event(x, self.partition.event_shape, self.name, arg)
         return x
 
+    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor):
+        """`(y_trans, s)`: the transformed part and the per-element log-det terms."""
+        shift, log_scale, scale = self._shift_and_scale(x_cond)
+        return x_trans * scale + shift, tf.cast(log_scale, log_det_dtype(x_trans.dtype))
+
+    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor):
+        """`(x_trans, s)`: the inverse log-det is `-sum(s)`."""
+        shift, log_scale, scale = self._shift_and_scale(y_cond)
+        # Division, not `* exp(-s)`: grappler fuses neg+exp into a slow CPU kernel.
+        return (y_trans - shift) / scale, tf.cast(log_scale, log_det_dtype(y_trans.dtype))
+
     def _forward_and_log_det(self, x):
-        x = self._prepare(x, "x")
-        x_cond, x_trans = self.partition.split(x)
-        shift, log_scale = self._shift_and_log_scale(x_cond)
-        y = self.partition.merge(x_cond, x_trans * tf.exp(log_scale) + shift)
-        return y, self.partition.transformed_sum(tf.cast(log_scale, log_det_dtype(x.dtype)))
+        x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
+        y_trans, terms = self._forward_parts(x_cond, x_trans)
+        return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
 
     def _inverse_and_log_det(self, y):
-        y = self._prepare(y, "y")
-        y_cond, y_trans = self.partition.split(y)
-        shift, log_scale = self._shift_and_log_scale(y_cond)
-        # Division, not `* exp(-s)`: grappler fuses neg+exp into a slow CPU kernel.
-        x = self.partition.merge(y_cond, (y_trans - shift) / tf.exp(log_scale))
-        return x, -self.partition.transformed_sum(tf.cast(log_scale, log_det_dtype(y.dtype)))
+        y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
+        x_trans, terms = self._inverse_parts(y_cond, y_trans)
+        return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
+
+    def _forward_halves_and_log_det(self, first, second):
+        x_cond, x_trans = self.partition.roles(first, second)
+        y_trans, terms = self._forward_parts(x_cond, x_trans)
+        return (*self.partition.roles(x_cond, y_trans), terms)
+
+    def _inverse_halves_and_log_det(self, first, second):
+        y_cond, y_trans = self.partition.roles(first, second)
+        x_trans, terms = self._inverse_parts(y_cond, y_trans)
+        return (*self.partition.roles(y_cond, x_trans), terms)

@@ -5,6 +5,12 @@ coupling layer evaluates its conditioner network twice per `log_prob`. tfflow bi
 implement a single `_forward_and_log_det` / `_inverse_and_log_det` pair; the TFP methods are
 derived from it, and `forward_and_log_det` / `inverse_and_log_det` below walk a whole
 `Chain`/`Invert` tree computing each conditioner once. Models use these for training.
+
+Consecutive bijectors of a `Chain` that work on the two halves of the last axis (couplings
+with a `"half"` or `"channel"` partition, see `FlowBijector.halves_event_shape`) are handed
+the halves directly: the traversal splits once before such a run and concatenates once after
+it, instead of every coupling splitting its input and concatenating its output; the
+couplings' log-scales are added up element-wise and reduced once per run.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.bijectors.chain import _Chain
 from tensorflow_probability.python.bijectors.invert import _Invert
+
+from tfflow.bijectors._validation import check_event, check_float
+from tfflow.bijectors.partitions import split_halves
 
 tfb = tfp.bijectors
 
@@ -53,6 +62,17 @@ class FlowBijector(tfb.Bijector):
 
     keras_layers: Sequence[keras.layers.Layer] = ()
 
+    #: Event shape of the bijectors that can also work on the two halves of the last axis of
+    #: their input (`split_halves`: the first `n // 2` and the last `n - n // 2` entries),
+    #: taking and returning them unjoined through `_forward_halves_and_log_det(first, second)`
+    #: / `_inverse_halves_and_log_det(first, second)` -> `(first, second, terms)`. `terms` are
+    #: per-element log-det terms: summed over their last `len(halves_event_shape)` axes they
+    #: give the forward log-det (at the input of the forward method, at the output of the
+    #: inverse one, so the inverse log-det is minus their sum); None when it is zero. A run of
+    #: such bijectors adds up the terms and reduces once. None for the others; set per
+    #: instance (couplings with a `"half"` or `"channel"` partition).
+    halves_event_shape: tuple[int, ...] | None = None
+
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
         return {}
@@ -75,6 +95,12 @@ class FlowBijector(tfb.Bijector):
     def _inverse_and_log_det(self, y, **kwargs):
         raise NotImplementedError
 
+    def _forward_halves_and_log_det(self, first, second, **kwargs):
+        raise NotImplementedError
+
+    def _inverse_halves_and_log_det(self, first, second, **kwargs):
+        raise NotImplementedError
+
 
 def _event_ndims_of(bijector: tfb.Bijector, forward: bool) -> int:
     return bijector.forward_min_event_ndims if forward else bijector.inverse_min_event_ndims
@@ -87,23 +113,12 @@ def _pass(bijector: tfb.Bijector, x: tf.Tensor, forward: bool, event_ndims: int 
     if isinstance(bijector, INVERT_TYPES):
         return _pass(bijector.bijector, x, not forward, event_ndims, kwargs)
     if isinstance(bijector, CHAIN_TYPES):
-        parts = bijector.bijectors if not forward else list(reversed(bijector.bijectors))
-        total = None
-        ldj_dtype = log_det_dtype(x.dtype)
-        for part in parts:
-            x, ldj, event_ndims = _pass(part, x, forward, event_ndims, kwargs)
-            ldj = tf.cast(ldj, ldj_dtype)
-            total = ldj if total is None else total + ldj
-        if total is None:
-            total = tf.zeros([], ldj_dtype)
-        return x, total, event_ndims
+        return _pass_chain(bijector, x, forward, event_ndims, kwargs)
     own_kwargs = kwargs.get(bijector.name, {})
     if isinstance(bijector, FlowBijector):
-        extra = event_ndims - _event_ndims_of(bijector, forward)
         method = bijector._forward_and_log_det if forward else bijector._inverse_and_log_det
         y, ldj = method(x, **own_kwargs)
-        if extra > 0:
-            ldj = tf.reduce_sum(ldj, axis=list(range(-extra, 0)))
+        ldj = _reduce_extra(ldj, event_ndims - _event_ndims_of(bijector, forward))
         out_ndims = (
             bijector.forward_event_ndims(event_ndims)
             if forward
@@ -117,6 +132,77 @@ def _pass(bijector: tfb.Bijector, x: tf.Tensor, forward: bool, event_ndims: int 
     y = bijector.inverse(x, **own_kwargs)
     ldj = bijector.inverse_log_det_jacobian(x, event_ndims=event_ndims, **own_kwargs)
     return y, ldj, bijector.inverse_event_ndims(event_ndims)
+
+
+def _reduce_extra(ldj: tf.Tensor, extra: int) -> tf.Tensor:
+    """Sums a log-det over the `extra` event dims beyond the bijector's minimum."""
+    return tf.reduce_sum(ldj, axis=list(range(-extra, 0))) if extra > 0 else ldj
+
+
+class _HalvesRun:
+    """The state of a run of halves bijectors in a `Chain`: the two halves and the summed
+    per-element log-det terms, grouped by shape and reduced once when the run ends."""
+
+    def __init__(self, x: tf.Tensor, bijector: FlowBijector, forward: bool, extra: int):
+        arg = "x" if forward else "y"
+        x = check_float(x, bijector.name, arg)
+        check_event(x, bijector.halves_event_shape, bijector.name, arg)
+        self.shape = bijector.halves_event_shape
+        self.first, self.second = split_halves(x, self.shape)
+        self.reduce_ndims = len(self.shape) + extra
+        self.forward = forward
+        self.dtype = log_det_dtype(x.dtype)
+        self.terms: dict[tuple, tf.Tensor] = {}
+
+    def apply(self, bijector: FlowBijector, kwargs: dict):
+        method = (
+            bijector._forward_halves_and_log_det
+            if self.forward
+            else bijector._inverse_halves_and_log_det
+        )
+        self.first, self.second, terms = method(self.first, self.second, **kwargs)
+        if terms is not None:
+            terms = tf.cast(terms, self.dtype)
+            key = tuple(terms.shape.as_list())
+            self.terms[key] = terms + self.terms[key] if key in self.terms else terms
+
+    def end(self) -> tuple[tf.Tensor, tf.Tensor]:
+        """`(joined halves, log-det)`."""
+        axes = list(range(-self.reduce_ndims, 0))
+        sums = [tf.reduce_sum(terms, axis=axes) for terms in self.terms.values()]
+        if not sums:
+            rank = tf.rank(self.first) - self.reduce_ndims
+            sums = [tf.zeros(tf.shape(self.first)[:rank], self.dtype)]
+        ldj = sums[0] if len(sums) == 1 else tf.add_n(sums)
+        return tf.concat([self.first, self.second], axis=-1), ldj if self.forward else -ldj
+
+
+def _pass_chain(chain, x: tf.Tensor, forward: bool, event_ndims: int, kwargs):
+    """`_pass` over the parts of a `Chain`, handing runs of halves bijectors the halves."""
+    parts = chain.bijectors if not forward else list(reversed(chain.bijectors))
+    ldj_dtype = log_det_dtype(x.dtype)
+    ldjs = []
+    run = None
+    for part in parts:
+        shape = part.halves_event_shape if isinstance(part, FlowBijector) else None
+        if run is not None and shape != run.shape:
+            x, ldj = run.end()
+            ldjs.append(ldj)
+            run = None
+        if shape is None:
+            x, ldj, event_ndims = _pass(part, x, forward, event_ndims, kwargs)
+            ldjs.append(ldj)
+            continue
+        if run is None:
+            run = _HalvesRun(x, part, forward, event_ndims - _event_ndims_of(part, forward))
+        run.apply(part, kwargs.get(part.name, {}))
+    if run is not None:
+        x, ldj = run.end()
+        ldjs.append(ldj)
+    total = tf.zeros([], ldj_dtype) if not ldjs else tf.cast(ldjs[0], ldj_dtype)
+    for ldj in ldjs[1:]:
+        total = total + tf.cast(ldj, ldj_dtype)
+    return x, total, event_ndims
 
 
 def forward_and_log_det(

@@ -16,9 +16,18 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["PARTITIONS", "Partition"]
+__all__ = ["PARTITIONS", "Partition", "split_halves"]
 
 PARTITIONS = ("half", "odd_even", "checkerboard", "channel")
+
+
+def split_halves(x: tf.Tensor, event_shape: tuple[int, ...]) -> tuple[tf.Tensor, tf.Tensor]:
+    """The first `n // 2` and the last `n - n // 2` entries of the last axis (`n =
+    event_shape[-1]`): the parts of the `"half"` and `"channel"` partitions."""
+    n = event_shape[-1]
+    # tf.split's gradient is a concat, cheaper than slicing's StridedSliceGrad.
+    first, second = tf.split(x, [n // 2, n - n // 2], axis=-1)
+    return first, second
 
 
 class Partition:
@@ -92,11 +101,19 @@ class Partition:
             return x * self.mask(x.dtype), x
         if self.kind == "odd_even":
             pairs = tf.reshape(x, tf.concat([tf.shape(x)[:-1], [-1, 2]], 0))
-            a, b = pairs[..., 0], pairs[..., 1]
-        else:
-            first = self.event_shape[-1] // 2
-            a, b = tf.split(x, [first, self.event_shape[-1] - first], axis=-1)
-        return (a, b) if self.parity == 0 else (b, a)
+            return self.roles(pairs[..., 0], pairs[..., 1])
+        return self.roles(*split_halves(x, self.event_shape))
+
+    @property
+    def splits_halves(self) -> bool:
+        """Whether the parts are the contiguous last-axis halves of `split_halves`
+        (`"half"` and `"channel"`), so a coupling can take and return them unjoined."""
+        return self.kind in ("half", "channel")
+
+    def roles(self, first: tf.Tensor, second: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """`(conditioning, transformed)` from the two parts in axis order, and back: the
+        parity swap is its own inverse."""
+        return (first, second) if self.parity == 0 else (second, first)
 
     def restrict(self, params: tf.Tensor) -> tf.Tensor:
         """Zeroes coupling parameters on conditioning positions (masks only)."""
@@ -108,7 +125,7 @@ class Partition:
         """Inverse of `split` (with `transformed` possibly changed)."""
         if self.is_mask:
             return conditioning + (1.0 - self.mask(transformed.dtype)) * transformed
-        a, b = (conditioning, transformed) if self.parity == 0 else (transformed, conditioning)
+        a, b = self.roles(conditioning, transformed)
         if self.kind == "odd_even":
             pairs = tf.stack([a, b], axis=-1)
             return tf.reshape(pairs, tf.concat([tf.shape(a)[:-1], [-1]], 0))
