@@ -159,4 +159,15 @@ def test_unwritable_file_during_training_is_one_line(capsys, tmp_path, monkeypat
 
     monkeypatch.setattr(FlowModel, "fit", denied)
     code, _, err = run_cli(capsys, "train", *TINY_GLOW, "--run-dir", tmp_path / "run")
-    assert_one_line_error(code, err, "cannot write '/x/tensorboard/events'", "Permission denied")
+    assert_one_line_error(
+        code, err, "cannot access '/x/tensorboard/events'", "Permission denied", "rerun the same"
+    )
+
+
+def test_read_only_file_system_during_training_is_one_line(capsys, tmp_path, monkeypatch):
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), "/x/samples/epoch_002.png")
+
+    monkeypatch.setattr(FlowModel, "fit", read_only)
+    code, _, err = run_cli(capsys, "train", *TINY_GLOW, "--run-dir", tmp_path / "run")
+    assert_one_line_error(code, err, "cannot write '/x/samples/epoch_002.png'", "Read-only")

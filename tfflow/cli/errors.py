@@ -88,8 +88,10 @@ def run_reporting_errors(
     except OSError as err:
         if err.errno not in _WRITE_ERRNOS:
             raise
+        # Permission errors may come from reading (e.g. a dataset file) as well as writing.
+        verb = "cannot access" if err.errno in (errno.EACCES, errno.EPERM) else "cannot write"
         where = f" {str(err.filename)!r}" if err.filename else ""
-        print_error(f"cannot write{where}: {err.strerror or err}.{then}")
+        print_error(f"{verb}{where}: {err.strerror or err}.{then}")
         return EXIT_USAGE
     except tf.errors.ResourceExhaustedError as err:
         first = one_line(err.message.splitlines()[0] if err.message else "")
