@@ -34,6 +34,9 @@ rng = np.random.RandomState(0)
 images = np.minimum(rng.uniform(0, 256, size=(256, 8, 8, 1)), 255.9).astype("float32")
 builders = {
     "glow": lambda: tfflow.Glow((8, 8, 1), levels=2, steps_per_level=2, hidden_channels=16),
+    "glow_recompute": lambda: tfflow.Glow(
+        (8, 8, 1), levels=2, steps_per_level=2, hidden_channels=16, recompute=True
+    ),
     "realnvp": lambda: tfflow.RealNVP(
         (8, 8, 1), num_scales=2, residual_blocks=1, hidden_channels=8, batch_norm=False
     ),

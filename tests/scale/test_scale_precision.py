@@ -1,4 +1,5 @@
-"""Training under XLA, mixed precision and activation recomputation, each model at toy size.
+"""Training under XLA, mixed precision and activation recomputation (alone and combined with
+each of the others), each model at toy size.
 
 Each run must give a finite loss that goes down, and log_prob after training must equal a
 plain float32 evaluation of the same weights (within the precision of the mode).
@@ -29,6 +30,9 @@ MODES = {
     "mixed_float16": ({}, {}, "mixed_float16", 2e-2),
     "mixed_bfloat16": ({}, {}, "mixed_bfloat16", 5e-2),
     "recompute": ({"recompute": True}, {}, None, 1e-5),
+    "recompute_xla": ({"recompute": True}, {"jit_compile": True}, None, 1e-5),
+    "recompute_mixed_float16": ({"recompute": True}, {}, "mixed_float16", 2e-2),
+    "recompute_mixed_bfloat16": ({"recompute": True}, {}, "mixed_bfloat16", 5e-2),
 }
 
 
@@ -40,7 +44,7 @@ def _data(name):
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_trains_and_matches_float32_evaluation(name, mode):
     model_kwargs, compile_kwargs, policy, tolerance = MODES[mode]
-    if mode == "recompute" and name == "nice":
+    if mode.startswith("recompute") and name == "nice":
         pytest.skip("recomputation is offered for the image models")
     if policy:
         keras.mixed_precision.set_global_policy(policy)

@@ -16,7 +16,7 @@ TIMEOUT_S = 420
 
 def _check(report: dict, replicas: int) -> None:
     assert report["replicas"] == replicas
-    for name in ("glow", "realnvp", "nice"):
+    for name in ("glow", "glow_recompute", "realnvp", "nice"):
         entry = report[name]
         losses = entry["loss"]
         assert all(abs(loss) < 1e6 for loss in losses), (name, losses)

@@ -50,8 +50,8 @@ class Glow(FlowModel):
         n_bits: bits per pixel of the data (5 for Glow's CelebA-HQ runs).
         seed: seed of the 1x1 convolutions' initial rotations.
         learning_rate: default Adam learning rate.
-        recompute: recompute each flow step's activations in the backward pass
-            (`tf.recompute_grad`), so activation memory stops growing with depth.
+        recompute: recompute each flow step's activations in the backward pass (`Recompute`),
+            so activation memory stops growing with depth.
         preprocessing: `"shift"` (Glow's `x / 2**n_bits - 0.5`) or `"logit"` (RealNVP's
             `logit(alpha + (1 - 2 alpha) x / 2**n_bits)`). Both are exact bijections with
             their log-determinants counted, so bits/dim stay densities over raw pixels;
@@ -137,7 +137,7 @@ class Glow(FlowModel):
             **kwargs,
         )
 
-    def _step(self, shape, level: int, k: int) -> list:
+    def _step(self, shape, level: int, k: int, template: Recompute | None = None) -> list:
         name = f"level{level}_step{k}"
         partition = Partition("channel", shape, parity=0)
         out = partition.transformed_shape[-1]
@@ -160,15 +160,20 @@ class Glow(FlowModel):
             coupling,
         ]
         if self.recompute:
-            return [Recompute(_chain(step, name), name=f"{name}_recompute")]
+            return [Recompute(_chain(step, name), name=f"{name}_recompute", template=template)]
         return step
 
     def _level(self, shape: tuple[int, int, int], level: int) -> tfb.Bijector:
         h, w, c = shape
         squeezed = (h // 2, w // 2, 4 * c)
         steps: list = [Squeeze(name=f"level{level}_squeeze")]
+        template = None
         for k in range(self.steps_per_level):
-            steps += self._step(squeezed, level, k)
+            steps += self._step(squeezed, level, k, template)
+            # The steps of a level differ only in their weights: with recomputation they run
+            # through the first one's traced functions (one step body per level in the graph).
+            if template is None and self.recompute:
+                template = steps[-1]
         if level == self.levels - 1:
             size = squeezed[0] * squeezed[1] * squeezed[2]
             steps.append(tfb.Reshape([size], list(squeezed), name=f"level{level}_flatten"))

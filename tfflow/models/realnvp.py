@@ -53,7 +53,8 @@ class RealNVP(FlowModel):
         pixels: vectors hold pixel values in `[0, 2**n_bits)` (rescaled inside the flow).
         n_bits: bits per pixel.
         learning_rate: default Adam learning rate.
-        recompute: recompute each image coupling's activations in the backward pass.
+        recompute: recompute each image coupling's activations in the backward pass
+            (`Recompute`); batch-norm moving statistics still update once per step.
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -145,7 +146,9 @@ class RealNVP(FlowModel):
         return _chain(steps, "realnvp_flow")
 
     # ----- images -------------------------------------------------------------------------------
-    def _coupling(self, kind: str, shape, parity: int, name: str) -> tfb.Bijector:
+    def _coupling(
+        self, kind: str, shape, parity: int, name: str, templates: dict | None = None
+    ) -> tfb.Bijector:
         partition = Partition(kind, shape, parity=parity)
         resnet = ResNet(
             2 * partition.transformed_shape[-1],
@@ -155,25 +158,36 @@ class RealNVP(FlowModel):
             name=f"{name}_resnet",
         )
         coupling = AffineCoupling(resnet, partition, scale_fn=self.scale_fn, name=name)
-        return Recompute(coupling, name=f"{name}_recompute") if self.recompute else coupling
+        if not self.recompute:
+            return coupling
+        # Couplings of one scale with the same partition differ only in their weights: they
+        # run through the first one's traced functions (see `Recompute`).
+        key = (kind, tuple(shape), parity)
+        templates = {} if templates is None else templates
+        step = Recompute(coupling, name=f"{name}_recompute", template=templates.get(key))
+        templates.setdefault(key, step)
+        return step
 
     def _scale(self, shape: tuple[int, int, int], index: int) -> tfb.Bijector:
         h, w, c = shape
         prefix = f"scale{index}"
+        templates: dict = {}
         if index == self.num_scales - 1:
             steps = [
-                self._coupling("checkerboard", shape, i % 2, f"{prefix}_checker{i}")
+                self._coupling("checkerboard", shape, i % 2, f"{prefix}_checker{i}", templates)
                 for i in range(4)
             ]
             steps.append(tfb.Reshape([h * w * c], list(shape), name=f"{prefix}_flatten"))
             return _chain(steps, prefix)
         steps = [
-            self._coupling("checkerboard", shape, i % 2, f"{prefix}_checker{i}") for i in range(3)
+            self._coupling("checkerboard", shape, i % 2, f"{prefix}_checker{i}", templates)
+            for i in range(3)
         ]
         steps.append(Squeeze(name=f"{prefix}_squeeze"))
         squeezed = (h // 2, w // 2, 4 * c)
         steps += [
-            self._coupling("channel", squeezed, i % 2, f"{prefix}_channel{i}") for i in range(3)
+            self._coupling("channel", squeezed, i % 2, f"{prefix}_channel{i}", templates)
+            for i in range(3)
         ]
         kept = (h // 2, w // 2, 4 * c - 2 * c)
         inner = self._scale(kept, index + 1)
