@@ -13,8 +13,11 @@ For each workload it prints
    left after Grappler (constant folding, pruning, fusion), what actually runs per call;
 2. interleaved timings in one process (so every function sees the same machine load): each
    round times every function once for about `--window-s` seconds, rotating the order; the
-   median over rounds of the per-round ratio tfflow / lower bound is robust to other processes
-   on the machine, unlike ratios of separate processes.
+   median over rounds of the per-round ratio tfflow / lower bound (and tfflow / TFP, same
+   metric) is robust to other processes on the machine, unlike ratios of separate processes.
+   `--clock cpu` times the process's CPU seconds instead of wall seconds: steadier on a busy
+   machine (time spent waiting for a core is not counted), best with `--threads 1` (idle pool
+   threads spinning add CPU time).
 """
 
 from __future__ import annotations
@@ -67,8 +70,11 @@ def count_kernels(fn, *args) -> Counter:
     return counts
 
 
-def interleaved(fns: dict, rounds: int, window_s: float) -> dict[str, list[float]]:
-    """Seconds per call of each function, one window per function per round (rotated)."""
+def interleaved(
+    fns: dict, rounds: int, window_s: float, clock=time.perf_counter
+) -> dict[str, list[float]]:
+    """Seconds per call of each function, one window per function per round (rotated);
+    `clock` is `time.perf_counter` (wall) or `time.process_time` (CPU)."""
     names = list(fns)
     for fn in fns.values():  # trace / compile and warm up
         fn()
@@ -81,11 +87,11 @@ def interleaved(fns: dict, rounds: int, window_s: float) -> dict[str, list[float
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
+            start = clock()
             for _ in range(calls[name]):
                 out = fns[name]()
             out.numpy()
-            times[name].append((time.perf_counter() - start) / calls[name])
+            times[name].append((clock() - start) / calls[name])
     return times
 
 
@@ -125,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--window-s", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args(argv)
     set_tf_threads(args.threads)
     import lower_bound_case
@@ -144,16 +151,22 @@ def main(argv: list[str] | None = None) -> int:
             kernels = sum(count_kernels(fn, fn_args[label]).values())
             print(f"| {label} | {sum(counts.values())} | {heavy} | {kernels} |")
         calls = {label: (lambda f=fn, a=fn_args[label]: f(a)) for label, fn in fns.items()}
-        times = interleaved(calls, args.rounds, args.window_s)
+        clock = time.process_time if args.clock == "cpu" else time.perf_counter
+        times = interleaved(calls, args.rounds, args.window_s, clock)
         batch = spec["workload"]["batch"]
-        print("\n| function | median ms/call | examples/s | / bound (median of per-round ratios) |")
-        print("|---|--:|--:|--:|")
+        print(f"\n| function | median {args.clock} ms/call | examples/s | / bound | x TFP |")
+        print("|---|--:|--:|--:|--:|")
         for label, values in times.items():
             kind = "train" if "train" in label else "forward"
             bound = times["bound train" if kind == "train" else "bound forward"]
+            # Medians of per-round ratios: the bound's (TFP's) time over this function's.
             ratio = statistics.median(b / v for b, v in zip(bound, values, strict=True))
+            tfp = times.get(label.replace("tfflow", "TFP")) if label.startswith("tfflow") else None
+            vs_tfp = ""
+            if tfp:
+                vs_tfp = f"{statistics.median(t / v for t, v in zip(tfp, values, strict=True)):.2f}"
             med = statistics.median(values)
-            print(f"| {label} | {1e3 * med:.2f} | {batch / med:,.0f} | {ratio:.2f} |")
+            print(f"| {label} | {1e3 * med:.2f} | {batch / med:,.0f} | {ratio:.2f} | {vs_tfp} |")
     return 0
 
 
