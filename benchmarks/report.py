@@ -55,7 +55,7 @@ def _median(values: list[float]) -> float:
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Groups raw process results into speed, depth and quality summaries."""
     speed: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
-    depth: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+    depth: dict[tuple[int, bool], dict[str, Any]] = defaultdict(lambda: defaultdict(list))
     quality: dict[str, list[dict[str, Any]]] = defaultdict(list)
     errors = []
     for result in results:
@@ -68,10 +68,12 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             quality[spec["case"]].append(result)
             continue
         if kind == "depth":
-            entry = depth[int(spec["workload"]["steps_per_level"])]
+            work = spec["workload"]
+            entry = depth[(int(work["steps_per_level"]), bool(work.get("recompute", False)))]
             entry["rates"] += result["train"]["rates"]
             entry["peak_rss_mib"].append(result["peak_rss_mib"])
             entry["setup_rss_mib"].append(result["rss_mib"]["setup"])
+            entry["tensor_peak_mib"].append(result.get("tensor_peak_mib"))
             entry["params"].append(result["params"])
             entry["first_call_s"].append(result["train"]["first_call_s"])
             continue
@@ -119,17 +121,24 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             }
         )
     _add_ratios(rows)
-    depth_rows = [
-        {
-            "steps_per_level": k,
-            "params": e["params"][0],
-            "median": _median(e["rates"]),
-            "peak_rss_mib": _median(e["peak_rss_mib"]),
-            "setup_rss_mib": _median(e["setup_rss_mib"]),
-            "first_call_s": _median(e["first_call_s"]),
-        }
-        for k, e in sorted(depth.items())
-    ]
+    depth_rows = []
+    for k in sorted({k for k, _ in depth}):
+        row: dict[str, Any] = {"steps_per_level": k}
+        for recompute, prefix in ((False, ""), (True, "recompute_")):
+            e = depth.get((k, recompute))
+            if e is None:
+                continue
+            row["params"] = e["params"][0]
+            row.update(
+                {
+                    f"{prefix}median": _median(e["rates"]),
+                    f"{prefix}peak_rss_mib": _median(e["peak_rss_mib"]),
+                    f"{prefix}setup_rss_mib": _median(e["setup_rss_mib"]),
+                    f"{prefix}tensor_peak_mib": _median(e["tensor_peak_mib"]),
+                    f"{prefix}first_call_s": _median(e["first_call_s"]),
+                }
+            )
+        depth_rows.append(row)
     quality_rows = []
     for case, runs in quality.items():
         quality_rows.append(
@@ -235,17 +244,28 @@ def _targets_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _depth_cells(row: dict[str, Any], prefix: str) -> str:
+    """`train img/s | peak RSS | peak - setup RSS | tensor peak` of one mode of a depth row."""
+    if f"{prefix}median" not in row:
+        return "not measured | - | - | -"
+    peak, setup = row[f"{prefix}peak_rss_mib"], row[f"{prefix}setup_rss_mib"]
+    return (
+        f"{_fmt(row[f'{prefix}median'], 1)} | {_fmt(peak)} | {_fmt(peak - setup)} | "
+        f"{_fmt(row[f'{prefix}tensor_peak_mib'])}"
+    )
+
+
 def _depth_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| K per level | params | train img/s | peak RSS MiB | peak - setup RSS MiB "
-        "| with recomputation |",
-        "|--:|--:|--:|--:|--:|---|",
+        "| tensor peak MiB | recompute: train img/s | peak RSS MiB | peak - setup RSS MiB "
+        "| tensor peak MiB |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['steps_per_level']} | {_fmt(r['params'])} | {_fmt(r['median'], 1)} | "
-            f"{_fmt(r['peak_rss_mib'])} | {_fmt(r['peak_rss_mib'] - r['setup_rss_mib'])} | "
-            "n/a (not implemented yet) |"
+            f"| {r['steps_per_level']} | {_fmt(r.get('params'))} | {_depth_cells(r, '')} | "
+            f"{_depth_cells(r, 'recompute_')} |"
         )
     return lines
 
@@ -306,6 +326,10 @@ def markdown_report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         out += [
             "",
             "## Memory with depth (tfflow Glow 28x28x1, L=2, 128 ch, batch 64, training)",
+            "",
+            "One process per cell. Peak RSS: the process's; setup: after building the model. "
+            "Tensor peak: TensorFlow's CPU allocator (activations, gradients, temporaries). "
+            "`recompute`: `Glow(..., recompute=True)`.",
             "",
             *_depth_table(summary["depth"]),
         ]

@@ -57,7 +57,7 @@ def _job(kind: str, case: str, variant: str, work: dict[str, Any], **extra: Any)
     if kind == "speed":
         job_id = f"{work['name']}/{case}-{variant}"
     elif kind == "depth":
-        job_id = f"depth/K{work['steps_per_level']}"
+        job_id = f"depth/K{work['steps_per_level']}" + ("-recompute" if work["recompute"] else "")
     else:
         job_id = f"quality/{case}"
     return dict(id=job_id, kind=kind, case=case, variant=variant, workload=work, **extra)
@@ -73,8 +73,9 @@ def build_jobs(settings: dict[str, Any]) -> list[dict[str, Any]]:
             jobs.append(_job("speed", case, variant, workload(name), metrics=metrics, **common))
     depth_timing = dict(common, windows=2, window_s=0.0, warmup_s=0.0)
     for k in settings["depths"]:
-        work = workload("glow28", steps_per_level=k)
-        jobs.append(_job("depth", "tfflow", "graph", work, metrics=["train"], **depth_timing))
+        for recompute in (False, True):
+            work = workload("glow28", steps_per_level=k, recompute=recompute)
+            jobs.append(_job("depth", "tfflow", "graph", work, metrics=["train"], **depth_timing))
     for case, variant in QUALITY_CASES:
         quality = {"budget_s": settings["budget_s"]}
         jobs.append(_job("quality", case, variant, workload("tabular"), quality=quality, **common))

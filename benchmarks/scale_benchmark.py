@@ -1,9 +1,18 @@
 """Step time with and without XLA, and peak memory against depth with and without recomputation.
 
 Each configuration runs in its own process (peak RSS is per process): Glow on 28x28x1
-(MNIST shape), L=2, 128 hidden channels, batch 64, a few `train_step`s after a warm-up.
+(MNIST shape), L=2, 128 hidden channels, batch 64, Keras' compiled `train_function` (what
+`fit` runs per batch), a few steps after a warm-up (tracing, graph optimisation, XLA).
 
-    python benchmarks/scale_benchmark.py [--depths 4 8 16 32] [--steps 3]
+    python benchmarks/scale_benchmark.py [--depths 4 8 16 32] [--steps 3] [--optimizer sgd]
+
+Columns: median step time; the process's peak RSS; its growth over the RSS after building
+the model (before tracing); and the peak of TensorFlow's CPU allocator during the timed steps
+(tensors only: activations, gradients, temporaries; what recomputation reduces). The rest
+of the growth is TensorFlow's per-operation cost of the traced training graph (graph
+construction, optimisation, executor state), which grows with the number of operations, so
+with depth. `--optimizer sgd` replaces the model's recipe (Adam) by plain SGD to show the
+share of Adam's per-variable update operations in it.
 """
 
 from __future__ import annotations
@@ -17,8 +26,13 @@ import sys
 import time
 
 
-def one(depth: int, recompute: bool, jit: bool, steps: int, hidden: int) -> dict:
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one(depth: int, recompute: bool, jit: bool, steps: int, hidden: int, optimizer: str) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
     import numpy as np
     import tensorflow as tf
 
@@ -27,23 +41,40 @@ def one(depth: int, recompute: bool, jit: bool, steps: int, hidden: int) -> dict
     model = tfflow.Glow(
         (28, 28, 1), levels=2, steps_per_level=depth, hidden_channels=hidden, recompute=recompute
     )
-    model.compile(jit_compile=jit)
+    if optimizer == "sgd":
+        model.compile(optimizer=keras.optimizers.SGD(1e-4), jit_compile=jit)
+    else:
+        model.compile(jit_compile=jit)
     x = np.random.RandomState(0).uniform(0, 255.9, size=(64, 28, 28, 1)).astype("float32")
     data = iter(tf.data.Dataset.from_tensors(x).repeat())
     model.make_train_function()
+    setup_rss = _peak_rss_mb()
     model.train_function(data)  # warm-up: tracing (and XLA compilation)
+    try:
+        tf.config.experimental.reset_memory_stats("CPU:0")
+    except ValueError:  # allocator without statistics (e.g. TF_ENABLE_ONEDNN_OPTS=0)
+        pass
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         logs = model.train_function(data)
         float(logs["loss"])
         times.append(time.perf_counter() - start)
+    try:
+        tensor_peak = tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2**20
+    except ValueError:
+        tensor_peak = float("nan")
+    peak = _peak_rss_mb()
     return {
         "depth": depth,
         "recompute": recompute,
         "jit": jit,
+        "optimizer": optimizer,
         "step_s_median": float(np.median(times)),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak,
+        "setup_rss_mb": setup_rss,
+        "rss_growth_mb": peak - setup_rss,
+        "tensor_peak_mb": tensor_peak,
     }
 
 
@@ -52,14 +83,25 @@ def main() -> int:
     parser.add_argument("--depths", nargs="+", type=int, default=[4, 8, 16, 32])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument(
+        "--optimizer",
+        choices=["recipe", "sgd"],
+        default="recipe",
+        help="the model's compile() recipe (Adam + warmup) or plain SGD (diagnostic)",
+    )
+    parser.add_argument(
+        "--xla-depths", nargs="*", type=int, default=[8], help="K of the XLA runs (both modes)"
+    )
+    parser.add_argument("--out", help="also write the results as JSON to this file")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         depth, recompute, jit = int(args.one[0]), args.one[1] == "1", args.one[2] == "1"
-        print("RESULT " + json.dumps(one(depth, recompute, jit, args.steps, args.hidden)))
+        result = one(depth, recompute, jit, args.steps, args.hidden, args.optimizer)
+        print("RESULT " + json.dumps(result))
         return 0
     configs = [(d, r, False) for d in args.depths for r in (False, True)]
-    configs += [(8, False, True)]
+    configs += [(d, r, True) for d in args.xla_depths for r in (False, True)]
     results = []
     for depth, recompute, jit in configs:
         command = [
@@ -73,6 +115,8 @@ def main() -> int:
             str(args.steps),
             "--hidden",
             str(args.hidden),
+            "--optimizer",
+            args.optimizer,
         ]
         out = subprocess.run(command, capture_output=True, text=True, check=False)
         lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
@@ -81,13 +125,20 @@ def main() -> int:
             continue
         results.append(json.loads(lines[0][7:]))
         print(results[-1], flush=True)
-    print("\n| K | recompute | XLA | step time (s, median) | peak RSS (MB) |")
-    print("|---|---|---|---|---|")
+    print(
+        "\n| K | recompute | XLA | step time (s, median) | peak RSS (MiB) "
+        "| RSS growth over setup (MiB) | tensor peak (MiB) |"
+    )
+    print("|--:|---|---|--:|--:|--:|--:|")
     for r in results:
         print(
             f"| {r['depth']} | {r['recompute']} | {r['jit']} | {r['step_s_median']:.2f} | "
-            f"{r['peak_rss_mb']:.0f} |"
+            f"{r['peak_rss_mb']:.0f} | {r['rss_growth_mb']:.0f} | {r['tensor_peak_mb']:.0f} |"
         )
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"command": " ".join(sys.argv), "results": results}, f, indent=1)
+            f.write("\n")
     return 0
 
 

@@ -1,5 +1,8 @@
 """tfflow's RealNVP and Glow: training, log_prob and sampling throughput; depth; quality.
 
+Depth jobs (Glow at several K, with and without `recompute`) also report the peak of
+TensorFlow's CPU allocator (`tensor_peak_mib`), the memory that recomputation reduces.
+
 Variants: `graph` (a `tf.function` train step), `xla` (the same with `jit_compile=True`) and
 `fit` (Keras' own compiled `model.train_function`, what `model.fit` runs per batch, with
 `compile()`'s default `jit_compile="auto"`).
@@ -42,6 +45,7 @@ def build_model(spec: dict[str, Any]):
         levels=int(spec["levels"]),
         steps_per_level=int(spec["steps_per_level"]),
         hidden_channels=int(spec["hidden_channels"]),
+        recompute=bool(spec.get("recompute", False)),  # the depth scan measures both
     )
 
 
@@ -90,7 +94,20 @@ def _speed(spec: dict[str, Any]) -> dict[str, Any]:
         extra={"train@fit": fit},
     )
     results["params"] = int(sum(np.prod(v.shape) for v in model.trainable_variables))
+    if spec["kind"] == "depth":
+        results["tensor_peak_mib"] = _tensor_peak_mib()
     return results
+
+
+def _tensor_peak_mib() -> float | None:
+    """Peak of TensorFlow's CPU allocator in this process (tensors only: activations,
+    gradients, temporaries), MiB; None where the allocator keeps no statistics."""
+    import tensorflow as tf
+
+    try:
+        return tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2**20
+    except ValueError:
+        return None
 
 
 def _quality(spec: dict[str, Any]) -> dict[str, Any]:

@@ -156,8 +156,8 @@ class Recompute(FlowBijector):
 
     for the step's parameters `theta` (the values of its Keras weights, read once by the
     caller). Values, log-determinants and gradients equal those of the unwrapped step; the
-    price is a second forward pass of the step in the backward pass (about 1.3x the time of
-    a training step).
+    price is a second forward pass of each step in the backward pass (about a third more
+    arithmetic per training step).
 
     Two details make this effective and cheap inside a `tf.function`:
 
@@ -167,9 +167,9 @@ class Recompute(FlowBijector):
     - The forward pass and the recompute-and-differentiate step are each one traced,
       non-inlined function (`_noinline`) taking the step's weights as inputs. Steps built by
       the same code share them (`template=`), so a deep flow's training graph holds each
-      distinct step body once plus one call per step: the per-operation cost of graph
-      construction, optimisation and execution state (tens of KiB per op in TensorFlow,
-      which exceeds the activations of a small step) stops multiplying with depth.
+      distinct step body once plus one call per step: TensorFlow's per-operation cost of
+      graph construction, optimisation and executor state (measured at 15-35 KiB per op on
+      CPU, more than the activations of a small step) stops multiplying with depth.
 
     Keras weight reads are redirected to the inputs with `keras.StatelessScope`; state
     updates in the forward pass (batch-norm moving statistics) are applied once, and those
