@@ -74,6 +74,15 @@ def _factor_out(learned: bool) -> Callable:
     return make
 
 
+def _recompute_glow_step():
+    """A Glow step (ActNorm, 1x1 convolution, affine coupling) with activation recomputation."""
+    shape = (2, 2, 4)
+    partition = tb.Partition("channel", shape, 0)
+    coupling = tb.AffineCoupling(tl.GlowBlock(4, 8), partition, scale_fn="sigmoid")
+    step = tfb.Chain([coupling, tb.InvertibleConv1x1(shape, seed=2), tb.ActNorm(shape)])
+    return tb.Recompute(step)
+
+
 CASES: dict[str, Case] = {
     "additive_half": Case(_additive("half", (5,), 0, False), (5,)),
     "additive_odd_even": Case(_additive("odd_even", (6,), 1, False), (6,)),
@@ -105,4 +114,5 @@ CASES: dict[str, Case] = {
     ),
     "logit": Case(lambda: tb.Logit((4,), alpha=0.05), (4,), 0.0, 1.0, False),
     "logit_mnist_alpha": Case(lambda: tb.Logit((4,), alpha=1e-6), (4,), 0.01, 0.99, False),
+    "recompute_glow_step": Case(_recompute_glow_step, (2, 2, 4)),
 }
