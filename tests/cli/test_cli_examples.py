@@ -62,7 +62,7 @@ def test_example_train_options_parse(tmp_path, name, smoke):
     module = _load_example(name)
     args = argparse.Namespace(
         smoke=smoke, data_dir=str(tmp_path / "data"), epochs=None, seed=0, run_dir=None,
-        batch_size=64,
+        batch_size=64, label_attribute="Smiling",
     )  # fmt: skip
     options = module.train_options(args)
     parsed = build_parser().parse_args(["train", *options])
@@ -70,6 +70,9 @@ def test_example_train_options_parse(tmp_path, name, smoke):
     assert config.dataset in ("digits", "cifar10", "celeb_a", "mnist")
     if smoke:
         assert config.export is False and config.dataset == "digits"
+    if name == "glow_celeba_conditional":
+        assert config.conditional and config.n_bits == 5
+        assert config.label_attribute == (None if smoke else "Smiling")
 
 
 def test_run_example_trains_and_writes_a_grid_per_temperature(capsys, tmp_path):
@@ -95,6 +98,25 @@ def test_run_example_trains_and_writes_a_grid_per_temperature(capsys, tmp_path):
         assert f"to {run_dir}/samples_T{temperature}.png" in out
 
 
+def test_run_example_writes_one_grid_per_class(capsys, tmp_path):
+    from tfflow.cli.example_runner import run_example
+
+    run_dir = tmp_path / "run"
+    code = run_example(
+        "Conditional.", "cond", lambda args: [*TINY_GLOW, "--conditional", "--no-export"],
+        temperatures=(), epochs=1, smoke_epochs=1, data_dir_help="unused",
+        class_names=lambda args: {1: "one", 7: "seven"}, class_temperature=0.5,
+        argv=["--run-dir", str(run_dir)],
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "wrote 64 samples of class 7 (temperature 0.5)" in out
+    assert sorted(path.name for path in run_dir.glob("samples_*.png")) == [
+        "samples_T0.5_one.png",
+        "samples_T0.5_seven.png",
+    ]
+
+
 def test_run_example_stops_at_the_first_failure(capsys, tmp_path):
     from tfflow.cli.example_runner import run_example
 
@@ -106,11 +128,17 @@ def test_run_example_stops_at_the_first_failure(capsys, tmp_path):
     assert not (tmp_path / "r" / "samples_T0.7.png").exists()
 
 
-def test_glow_celeba_smoke_example(tmp_path):
+def test_glow_celeba_conditional_smoke_example(tmp_path):
     result = _run(
         str(REPO / "examples" / "glow_celeba_conditional.py"), "--smoke",
         "--run-dir", str(tmp_path / "celeba"), cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = tmp_path / "celeba"
+    assert json.loads((run_dir / "config.json").read_text())["args"]["conditional"] is True
     for temperature in ("0.0", "0.6", "0.7", "1.0"):
-        assert (tmp_path / "celeba" / f"samples_T{temperature}.png").is_file()
+        assert (run_dir / f"samples_T{temperature}.png").is_file()
+    # One grid per class (the digits' 10 labels in the smoke run).
+    assert sorted(path.name for path in run_dir.glob("samples_T0.7_*.png")) == [
+        f"samples_T0.7_digit{digit}.png" for digit in range(10)
+    ]

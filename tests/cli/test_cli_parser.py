@@ -59,6 +59,15 @@ def test_sample_evaluate_and_export_arguments():
     assert (args.run_dir, args.export_dir, args.version) == ("run", "out", 4)
 
 
+def test_conditional_options_map_to_config_fields():
+    config = _train_config("--dataset", "celeb_a", "--conditional", "--label-attribute", "Male")
+    assert (config.conditional, config.label_attribute) == (True, "Male")
+    assert _train_config().conditional is False
+    words = config.command_line().split()
+    assert "--conditional" in words and words[words.index("--label-attribute") + 1] == "Male"
+    assert _train_config(*words[2:]) == config
+
+
 def test_command_line_round_trips_through_the_parser():
     config = TrainConfig(model="nice", dataset="moons", epochs=2, hidden=8, jit=False)
     words = config.command_line().split()

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
             load_run_data,
             timed_step,
         )
+        from tfflow.training.datasets import conditioning_classes
 
         trained = load_run(args.run_dir)
         config = trained.config
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 data_dir=args.data_dir or config.data_dir,
                 n_bits=trained.n_bits,
                 seed=config.seed,
+                label_attribute=config.label_attribute,
             )
             step["detail"] = f"{arrays.test.shape[0]:,} test examples"
         if arrays.event_shape != trained.data_shape or arrays.kind != trained.kind:
@@ -61,8 +63,20 @@ def run(args: argparse.Namespace) -> int:
                 f"but the run was trained on {trained.kind} examples of shape "
                 f"{trained.data_shape}."
             )
+        classes = conditioning_classes(
+            arrays, conditional=config.conditional, label_attribute=config.label_attribute
+        )
+        if classes != trained.model.num_classes:
+            raise CommandLineError(
+                f"dataset {name!r} has {classes} classes, but the run's class-conditional "
+                f"model has {trained.model.num_classes}."
+            )
         data = evaluation_pipeline(
-            arrays, config.model, batch_size=args.batch_size or config.batch_size, seed=config.seed
+            arrays,
+            config.model,
+            batch_size=args.batch_size or config.batch_size,
+            seed=config.seed,
+            labels=config.conditional,
         )
         with timed_step("computing test bits/dim"):
             result = evaluate_bits_per_dim(trained.model, data)

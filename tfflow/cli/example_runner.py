@@ -3,13 +3,14 @@
 Each script (`examples/glow_cifar10.py`, ...) only says which `tfflow train` options make its
 model and data, for the paper's configuration and for `--smoke`; this runner parses the common
 flags, trains through `tfflow train` (so every example gets a full, resumable run directory)
-and writes `RUN_DIR/samples_T<t>.png` grids with `tfflow sample`.
+and writes `RUN_DIR/samples_T<t>.png` grids with `tfflow sample` (and, for class-conditional
+models, `RUN_DIR/samples_T<t>_<class>.png` grids of one class each).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from tfflow.cli.main import main as tfflow
 
@@ -49,6 +50,8 @@ def run_example(
     data_dir_help: str,
     data_dir_default: str | None = None,
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    class_names: Callable[[argparse.Namespace], Mapping[int, str]] | None = None,
+    class_temperature: float = 0.7,
     argv: Sequence[str] | None = None,
 ) -> int:
     """Parses an example's flags, runs `tfflow train`, then one `tfflow sample` per temperature.
@@ -70,6 +73,10 @@ def run_example(
         data_dir_help: Help of `--data-dir`.
         data_dir_default: Default of `--data-dir`.
         add_arguments: Adds the script's own flags to the parser.
+        class_names: For class-conditional examples, `class_names(args)` maps each label to
+            a name; a grid of that class alone is written to
+            `RUN_DIR/samples_T<class_temperature>_<name>.png`.
+        class_temperature: Temperature of the one-class grids.
         argv: The arguments (default: `sys.argv[1:]`).
 
     Returns:
@@ -94,4 +101,9 @@ def run_example(
         if code == 0:
             out = f"{run_dir}/samples_T{temperature:.1f}.png"
             code = tfflow(["sample", run_dir, "--temperature", str(temperature), "--out", out])
+    for label, class_name in (class_names(args) if class_names else {}).items():
+        if code == 0:
+            out = f"{run_dir}/samples_T{class_temperature:.1f}_{class_name}.png"
+            sample = ["sample", run_dir, "--temperature", str(class_temperature)]
+            code = tfflow([*sample, "--label", str(label), "--out", out])
     return code

@@ -33,6 +33,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--out", metavar="PATH", help="a .png or .npy file (default: RUN_DIR/samples.png)"
     )
     parser.add_argument("--seed", type=non_negative_int, metavar="S", help="seed (default: random)")
+    parser.add_argument(
+        "--label",
+        type=non_negative_int,
+        metavar="K",
+        help="class of the samples of a class-conditional run (default: every class, a class "
+        "per block of grid rows)",
+    )
     parser.set_defaults(handler=run)
     return parser
 
@@ -45,8 +52,22 @@ def run(args: argparse.Namespace) -> int:
 
         from tfflow.cli.run_loading import load_run
         from tfflow.training import load_run_data, render_samples, write_png
+        from tfflow.training.sampling import sample_labels
 
         trained = load_run(args.run_dir)
+        classes = trained.model.num_classes
+        if args.label is not None and classes is None:
+            raise CommandLineError(
+                f"--label needs a class-conditional run; {args.run_dir!r} was trained without "
+                "--conditional."
+            )
+        if args.label is not None and args.label >= classes:
+            raise CommandLineError(
+                f"--label {args.label} is out of range: {args.run_dir!r} has {classes} classes "
+                f"(0..{classes - 1})."
+            )
+        labels, _ = sample_labels(trained.model, args.num, args.label)
+        num = args.num if labels is None else labels.shape[0]
         out = pathlib.Path(args.out) if args.out else trained.run_dir.path / "samples.png"
         if out.suffix.lower() not in (".png", ".npy"):
             raise CommandLineError(f"--out must end in .png or .npy; received {str(out)!r}.")
@@ -56,9 +77,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             if out.suffix.lower() == ".npy":
-                samples = trained.model.sample(args.num, temperature=temperature, seed=args.seed)
-                samples = np.asarray(samples).reshape((args.num,) + trained.data_shape)
-                np.save(out, samples)
+                samples = trained.model.sample(
+                    num, temperature=temperature, seed=args.seed, labels=labels
+                )
+                np.save(out, np.asarray(samples).reshape((num,) + trained.data_shape))
+                if labels is not None:
+                    np.save(out.with_name(out.stem + "_labels.npy"), labels)
             else:
                 reference = None
                 if trained.kind == "tabular":
@@ -76,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     reference=reference,
                     title=f"{trained.config.model} on {trained.config.dataset}",
+                    label=args.label,
                 )
                 write_png(picture, out)
         except OSError as err:
@@ -88,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
                 f"cannot write {str(out)!r} ({err.strerror or err}); pass a writable --out."
             ) from err
         what = "samples" if trained.kind == "image" or out.suffix == ".npy" else "2-D samples"
-        print(f"wrote {args.num} {what} (temperature {temperature:g}) to {out}", flush=True)
+        if classes is not None:
+            what += f" of class {args.label}" if args.label is not None else " of every class"
+        print(f"wrote {num} {what} (temperature {temperature:g}) to {out}", flush=True)
         return 0
 
     return run_reporting_errors(body)

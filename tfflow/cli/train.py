@@ -58,6 +58,11 @@ _OPTIONS = (
         ("n_bits", _COUNT, "bits per pixel, 1-8"),
         ("num_examples", _COUNT, "use at most N training examples"),
         ("flip", {"action": "store_true"}, "random left-right flips of images"),
+        ("conditional", {"action": "store_true"},
+         "class-conditional model (a learned prior per class) trained on the dataset's labels"),
+        ("label_attribute", {"metavar": "NAME"},
+         "with --conditional on celeb_a: the attribute used as the 0/1 label, e.g. Smiling or "
+         "Male (see tfflow.data.CELEBA_ATTRIBUTES)"),
     )),
     ("model size (unset: per-model defaults, see tfflow.training.MODEL_DEFAULTS)", _SIZE_OPTIONS),
     ("training", (
@@ -119,12 +124,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Runs `tfflow train`; returns the exit status."""
+    from tfflow.training.datasets import check_conditioning
     from tfflow.training.trainer import train
 
     config = config_from_args(args)
     run_dir = config.run_dir or str(default_run_dir(config.model, config.dataset))
 
     def body() -> int:
+        check_conditioning(conditional=config.conditional, label_attribute=config.label_attribute)
         train(config)
         return 0
 

@@ -179,13 +179,21 @@ def model_input_shape(model_name: str, data_shape: tuple[int, ...]) -> tuple[int
     return tuple(int(dim) for dim in data_shape)
 
 
-def build_model(config: TrainConfig, data_shape: tuple[int, ...], kind: str) -> FlowModel:
+def build_model(
+    config: TrainConfig,
+    data_shape: tuple[int, ...],
+    kind: str,
+    *,
+    num_classes: int | None = None,
+) -> FlowModel:
     """Builds the flow described by a resolved `config` for data of `data_shape`.
 
     Args:
         config: Settings passed through `resolve_config`.
         data_shape: Shape of one example, e.g. `(8, 8, 1)` or `(2,)`.
         kind: `"image"` (pixel values in `[0, 2**n_bits)`) or `"tabular"`.
+        num_classes: Makes the model class-conditional on this many classes (see
+            `tfflow.training.datasets.conditioning_classes`); `None`: unconditional.
 
     Returns:
         The uncompiled model.
@@ -200,6 +208,8 @@ def build_model(config: TrainConfig, data_shape: tuple[int, ...], kind: str) -> 
     kwargs = {argument: getattr(config, field) for field, (argument, _) in spec.sizes.items()}
     kwargs.update({argument: getattr(config, field) for field, argument in spec.settings.items()})
     kwargs.update(spec.fixed)
+    if num_classes is not None:
+        kwargs["num_classes"] = num_classes
     image = kind == "image"
     try:
         return spec.model_class(shape, **kwargs)

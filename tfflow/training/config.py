@@ -33,6 +33,8 @@ _IDENTITY_FIELDS = (
     "residual_blocks",
     "num_examples",
     "seed",
+    "conditional",
+    "label_attribute",
 )
 
 
@@ -49,6 +51,10 @@ class TrainConfig:
         dataset: A name of `tfflow.data.KNOWN_DATASETS` or a local path.
         run_dir: Run directory; `None` means `runs/<model>-<dataset>`.
         data_dir: TFDS data folder for the TFDS names.
+        conditional: Train a class-conditional model (a learned prior per class,
+            `num_classes` of the data) on the dataset's labels.
+        label_attribute: The CelebA attribute used as the 0/1 class label of `celeb_a` (e.g.
+            `"Smiling"`); needs `conditional`.
         epochs: Total number of epochs (a resumed run continues up to this many).
         batch_size: Examples per training batch (global batch under a distribution strategy).
         lr: Adam learning rate.
@@ -78,6 +84,8 @@ class TrainConfig:
     dataset: str = "digits"
     run_dir: str | None = None
     data_dir: str | None = None
+    conditional: bool = False
+    label_attribute: str | None = None
     epochs: int = 40
     batch_size: int = 64
     lr: float = 1e-3

@@ -20,11 +20,15 @@ def evaluate_bits_per_dim(model: FlowModel, dataset: tf.data.Dataset) -> dict[st
 
     Args:
         model: A trained flow.
-        dataset: Batches in the model's input shape (e.g. `evaluation_pipeline`).
+        dataset: Batches in the model's input shape (e.g. `evaluation_pipeline`); for a
+            class-conditional model, `(x, labels)` pairs.
 
     Returns:
         `{"bits_per_dim", "nll_nats", "num_examples", "num_dims"}`; `nll_nats` is per example.
     """
+    if model.num_classes is not None:
+        # `predict` passes on only the `x` of `(x, y)` elements: make the pair one input.
+        dataset = dataset.map(lambda x, labels: ((x, labels),))
     log_probs = np.asarray(model.predict(dataset, verbose=0), np.float64).reshape(-1)
     nll = float(-np.mean(log_probs))
     return {

@@ -24,6 +24,7 @@ from tfflow.training.callbacks import make_callbacks
 from tfflow.training.config import TrainConfig
 from tfflow.training.datasets import (
     check_dataset_name,
+    conditioning_classes,
     evaluation_pipeline,
     load_run_data,
     training_pipeline,
@@ -73,6 +74,7 @@ def dataset_record(arrays: DatasetArrays) -> dict[str, Any]:
         "n_bits": arrays.n_bits,
         "num_train": int(arrays.train.shape[0]),
         "num_test": int(arrays.test.shape[0]),
+        "num_classes": arrays.num_classes,
         "description": arrays.description,
     }
 
@@ -193,12 +195,16 @@ def _train(
             n_bits=config.n_bits,
             num_examples=config.num_examples,
             seed=config.seed,
+            label_attribute=config.label_attribute,
         )
         step["detail"] = (
             f"{arrays.train.shape[0]} train / {arrays.test.shape[0]} test examples of shape "
             f"{arrays.event_shape}"
         )
     config = resolve_config(config, arrays.kind)
+    num_classes = conditioning_classes(
+        arrays, conditional=config.conditional, label_attribute=config.label_attribute
+    )
     resume = _check_same_run(run_dir, config) and run_dir.has_backup()
     done = _completed_epochs(run_dir) if resume else 0
     if resume and done >= config.epochs:
@@ -216,7 +222,7 @@ def _train(
 
     with mixed_precision_policy(config.mixed_precision) as policy:
         with strategy.scope():
-            model = build_model(config, arrays.event_shape, arrays.kind)
+            model = build_model(config, arrays.event_shape, arrays.kind, num_classes=num_classes)
             model.compile(jit_compile=jit)
         check_free_space(write_dir.path, required_free_bytes(model, export=config.export))
         record = {
@@ -240,12 +246,21 @@ def _train(
         )
 
         train_data = training_pipeline(
-            arrays, config.model, batch_size=config.batch_size, seed=config.seed, flip=config.flip
+            arrays,
+            config.model,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            flip=config.flip,
+            labels=config.conditional,
         )
         if config.steps_per_epoch is not None:
             train_data = train_data.repeat()
         test_data = evaluation_pipeline(
-            arrays, config.model, batch_size=config.batch_size, seed=config.seed
+            arrays,
+            config.model,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            labels=config.conditional,
         )
         reference = arrays.test[:_REFERENCE_POINTS] if arrays.kind == "tabular" else None
         title = f"{config.model} on {arrays.name}"
