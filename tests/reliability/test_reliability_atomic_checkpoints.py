@@ -265,3 +265,15 @@ def test_csv_logger_keeps_earlier_rows_and_replaces_retrained_epochs(tmp_path):
     rows = path.read_text().splitlines()
     assert rows[0] == "epoch,bits_per_dim,loss,val_bits_per_dim,val_loss"
     assert [row.split(",")[0] for row in rows[1:]] == ["0", "1"]
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_open(tmp_path):
+    from tfflow.callbacks.atomic_files import atomic_write_text
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    target = atomic_write_text(tmp_path / "atomic.txt", "y")
+    assert target.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    os.chmod(target, 0o640)
+    atomic_write_text(target, "z")
+    assert target.stat().st_mode & 0o777 == 0o640

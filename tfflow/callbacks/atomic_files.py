@@ -152,6 +152,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     try:
         yield tmp
         _fsync_file(tmp)
+        # mkstemp creates 0600 files; give the result the mode a plain `open` would have (or
+        # the mode of the file it replaces), so run directories stay readable by others.
+        mode = path.stat().st_mode & 0o7777 if existed else _default_file_mode()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as err:
         with contextlib.suppress(OSError):
@@ -160,6 +164,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
             raise AtomicWriteError(path, err, existed) from err
         raise
     fsync_directory(path.parent)
+
+
+def _default_file_mode() -> int:
+    """`0o666` less the process umask: the mode `open(path, "w")` gives a new file."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:
