@@ -7,8 +7,9 @@ import tensorflow as tf
 
 from tfflow.bijectors._validation import assert_in_range, check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.bijectors.pixel_scaling import PixelScaling
 
-__all__ = ["Logit"]
+__all__ = ["Logit", "logit_preprocessing"]
 
 
 class Logit(FlowBijector):
@@ -73,3 +74,14 @@ class Logit(FlowBijector):
         log_du = -tf.nn.softplus(-y) - tf.nn.softplus(y)
         ldj = self._sum(tf.cast(log_du - np.log1p(-2.0 * self.alpha), ldt))
         return x, ldj
+
+
+def logit_preprocessing(
+    event_shape: tuple[int, ...], n_bits: int, alpha: float
+) -> list[FlowBijector]:
+    """RealNVP's pixel preprocessing, in forward (data -> latent) order: `x / 2**n_bits`,
+    then `Logit(alpha)`. The bijectors are named `pixel_scaling` and `logit`."""
+    return [
+        PixelScaling(event_shape, n_bits=n_bits, name="pixel_scaling"),
+        Logit(event_shape, alpha=alpha, name="logit"),
+    ]

@@ -12,7 +12,7 @@ from tfflow.bijectors.additive_coupling import AdditiveCoupling
 from tfflow.bijectors.affine_coupling import AffineCoupling
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
-from tfflow.bijectors.logit import Logit
+from tfflow.bijectors.logit import logit_preprocessing
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.recompute import Recompute
@@ -190,10 +190,7 @@ class Glow(FlowModel):
     def build_flow(self) -> tfb.Bijector:
         shape = self.data_shape
         if self.preprocessing == "logit":
-            steps = [
-                PixelScaling(shape, n_bits=self.n_bits, name="pixel_scaling"),
-                Logit(shape, alpha=self.alpha, name="logit"),
-            ]
+            steps = logit_preprocessing(shape, self.n_bits, self.alpha)
         else:
             steps = [PixelScaling(shape, n_bits=self.n_bits, shift=-0.5, name="pixel_scaling")]
         steps.append(self._level(shape, 0))

@@ -9,9 +9,8 @@ import tensorflow_probability as tfp
 
 from tfflow.bijectors.affine_coupling import AffineCoupling
 from tfflow.bijectors.factor_out import FactorOut
-from tfflow.bijectors.logit import Logit
+from tfflow.bijectors.logit import logit_preprocessing
 from tfflow.bijectors.partitions import Partition
-from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.mlp import MLP
@@ -130,8 +129,7 @@ class RealNVP(FlowModel):
         shape = self.data_shape
         steps = []
         if self.pixels:
-            steps.append(PixelScaling(shape, n_bits=self.n_bits, name="pixel_scaling"))
-            steps.append(Logit(shape, alpha=self.alpha, name="logit"))
+            steps += logit_preprocessing(shape, self.n_bits, self.alpha)
         for i in range(self.coupling_layers):
             partition = Partition("half", shape, parity=i % 2)
             mlp = MLP(
@@ -196,11 +194,7 @@ class RealNVP(FlowModel):
 
     def _image_flow(self) -> tfb.Bijector:
         shape = self.data_shape
-        steps = [
-            PixelScaling(shape, n_bits=self.n_bits, name="pixel_scaling"),
-            Logit(shape, alpha=self.alpha, name="logit"),
-            self._scale(shape, 0),
-        ]
+        steps = [*logit_preprocessing(shape, self.n_bits, self.alpha), self._scale(shape, 0)]
         return _chain(steps, "realnvp_flow")
 
     def build_flow(self) -> tfb.Bijector:
