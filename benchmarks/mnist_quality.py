@@ -134,6 +134,8 @@ def run_long(name: str, run_dir: Path, hours: float, batch: int) -> None:
     import keras
     import numpy as np
 
+    from tfflow.callbacks import AtomicBackupAndRestore
+
     run_dir.mkdir(parents=True, exist_ok=True)
     train, _, test = load(name, MNIST, batch, 0)
     model = build(name)
@@ -164,7 +166,8 @@ def run_long(name: str, run_dir: Path, hours: float, batch: int) -> None:
             if time.time() - start > hours * 3600:
                 self.model.stop_training = True
 
-    backup = keras.callbacks.BackupAndRestore(str(run_dir / "backup"))
+    # Kept after the run ends (delete_checkpoint=False): a later `--long` call continues it.
+    backup = AtomicBackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False)
     model.fit(train, epochs=10000, verbose=2, callbacks=[backup, Curve()])
     model.save(run_dir / "model.keras")
     plot_curve(curve_path, run_dir / "curve.png", name)

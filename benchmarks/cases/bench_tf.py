@@ -48,9 +48,16 @@ def adam_train_step(
     learning_rate: float,
     jit_compile: bool,
 ) -> Callable[[tf.Tensor], tf.Tensor]:
-    """A `tf.function` doing forward, backward and a Keras 3 Adam update; returns the loss."""
+    """A `tf.function` doing forward, backward and an Adam update; returns the loss.
+
+    Every TensorFlow case (tfflow, TFP, the lower bound) uses the same optimizer: tfflow's
+    `FusedAdam` (Keras 3 Adam's math, one fused kernel per variable; what tfflow's
+    `compile()` builds), so the ratios compare the flows, not the optimizers.
+    """
+    from tfflow.optimizers import FusedAdam
+
     variables = list(variables)
-    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer = FusedAdam(learning_rate)
     optimizer.build(variables)
 
     @tf.function(jit_compile=jit_compile)

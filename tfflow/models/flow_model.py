@@ -20,6 +20,7 @@ from tfflow.bijectors.flow_bijector import (
 )
 from tfflow.bijectors.scaling import Scaling
 from tfflow.callbacks.divergence_guard import DivergenceGuard
+from tfflow.optimizers.fused_adam import FusedAdam
 from tfflow.optimizers.linear_warmup import LinearWarmup
 
 tfb = tfp.bijectors
@@ -310,7 +311,8 @@ class FlowModel(keras.Model):
         return [self.loss_tracker, self.bpd_tracker]
 
     #: Optimizer recipe of the paper (overridden per model): Keras optimizer class name and
-    #: its keyword arguments, and linear warmup steps.
+    #: its keyword arguments, linear warmup steps, and optionally a per-step learning-rate
+    #: decay with its floor (`"decay_per_step"`, `"floor_fraction"`; see `LinearWarmup`).
     optimizer_recipe: dict = {"optimizer": "adam", "options": {}, "warmup_steps": 0}
 
     def compile(
@@ -328,6 +330,8 @@ class FlowModel(keras.Model):
         Args:
             optimizer: a Keras optimizer, a name (`"adam"`, `"adamax"`, ...) built with the
                 recipe's learning rate and warmup, or None for the recipe's optimizer.
+                `"adam"` builds `tfflow.optimizers.FusedAdam` (Keras' Adam update in one
+                fused kernel per variable).
             learning_rate: overrides the model's `learning_rate`.
             warmup_steps: linear warmup steps (default: the recipe's).
             clipnorm: clip the global gradient norm to this value (off by default).
@@ -341,14 +345,19 @@ class FlowModel(keras.Model):
             options = dict(recipe["options"]) if name == recipe["optimizer"] else {}
             warmup = recipe["warmup_steps"] if warmup_steps is None else warmup_steps
             rate = self.learning_rate if learning_rate is None else float(learning_rate)
-            schedule = LinearWarmup(rate, warmup) if warmup else rate
+            decay = recipe.get("decay_per_step", 1.0)
+            floor = recipe.get("floor_fraction", 0.0)
+            schedule = LinearWarmup(rate, warmup, decay, floor) if warmup or decay != 1 else rate
             if clipnorm is not None:
                 options["global_clipnorm"] = float(clipnorm)
             if ema_momentum is not None:
                 options.update(use_ema=True, ema_momentum=float(ema_momentum))
-            optimizer = keras.optimizers.get(
-                {"class_name": name, "config": {"learning_rate": schedule, **options}}
-            )
+            if name.lower() == "adam":  # same math, one fused kernel per variable
+                optimizer = FusedAdam(learning_rate=schedule, **options)
+            else:
+                optimizer = keras.optimizers.get(
+                    {"class_name": name, "config": {"learning_rate": schedule, **options}}
+                )
         super().compile(optimizer=optimizer, **kwargs)
 
     def get_compile_config(self) -> dict | None:

@@ -1,0 +1,123 @@
+"""FusedAdam equals Keras' Adam; the recipe schedule's warmup, decay and floor."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfflow
+from tfflow.optimizers import FusedAdam, LinearWarmup
+
+SHAPES = [(3, 4), (5,), (1,), (2, 2, 3, 6)]
+
+
+def _run(optimizer_class, dtype, mode, steps=6, **options):
+    """Applies the same random gradients to the same random weights; returns the weights."""
+    rng = np.random.default_rng(0)
+    weights = [keras.Variable(rng.normal(size=s).astype(dtype), dtype=dtype) for s in SHAPES]
+    grads = [[rng.normal(size=s).astype(dtype) for s in SHAPES] for _ in range(steps)]
+    optimizer = optimizer_class(learning_rate=0.01, beta_2=0.99, epsilon=1e-4, **options)
+    optimizer.build(weights)
+
+    def step(gradients):
+        optimizer.apply(gradients, weights)
+
+    if mode != "eager":
+        step = tf.function(step, jit_compile=mode == "xla")
+    for gradients in grads:
+        step([tf.constant(g) for g in gradients])
+    return [w.numpy() for w in weights], optimizer
+
+
+@pytest.mark.parametrize("mode", ["eager", "function", "xla"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_adam_matches_keras_adam(dtype, mode):
+    expected, _ = _run(keras.optimizers.Adam, dtype, mode)
+    fused, optimizer = _run(FusedAdam, dtype, mode)
+    assert int(optimizer.iterations) == 6
+    # float32: a few ulps of weights ~1 over 6 steps. float64: Keras' own Adam rounds some
+    # scalars at float32 precision (~1e-7 relative per step of ~1e-2), so 1e-7 is still tight.
+    atol = 5e-7 if dtype == "float32" else 1e-7
+    for e, f in zip(expected, fused, strict=True):
+        np.testing.assert_allclose(f, e, rtol=0, atol=atol)
+    initial, _ = _run(FusedAdam, dtype, mode, steps=0)
+    assert all(np.abs(f - w).mean() > 1e-3 for f, w in zip(fused, initial, strict=True))
+
+
+def _update_op_types(optimizer_class) -> list[str]:
+    weights = [keras.Variable(np.ones(s, "float32")) for s in SHAPES]
+    optimizer = optimizer_class(learning_rate=0.01)
+    optimizer.build(weights)
+    specs = [tf.TensorSpec(s, tf.float32) for s in SHAPES]
+    graph = tf.function(lambda g: optimizer.apply(g, weights)).get_concrete_function(specs).graph
+    return [op.type for op in graph.get_operations() if op.type != "Placeholder"]
+
+
+def test_fused_adam_is_one_kernel_per_variable():
+    fused, keras_adam = _update_op_types(FusedAdam), _update_op_types(keras.optimizers.Adam)
+    assert fused.count("ResourceApplyAdam") == len(SHAPES)
+    assert "Sqrt" not in fused and "AssignSubVariableOp" not in fused
+    assert len(fused) * 4 < len(keras_adam)
+
+
+def test_fused_adam_falls_back_for_amsgrad_and_strategies():
+    expected, _ = _run(keras.optimizers.Adam, "float32", "function", amsgrad=True)
+    fused, _ = _run(FusedAdam, "float32", "function", amsgrad=True)
+    for e, f in zip(expected, fused, strict=True):
+        np.testing.assert_allclose(f, e, rtol=0, atol=5e-7)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        variable = keras.Variable(np.ones((3,), "float32"))
+        optimizer = FusedAdam(learning_rate=0.1)
+        optimizer.build([variable])
+
+    @tf.function
+    def step():
+        strategy.run(lambda: optimizer.apply([tf.constant([1.0, -1.0, 0.0])], [variable]))
+
+    step()
+    np.testing.assert_allclose(variable.numpy(), [0.9, 1.1, 1.0], atol=1e-6)
+
+
+def test_fused_adam_round_trips_through_config_and_models_use_it():
+    optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(FusedAdam(3e-4)))
+    assert isinstance(optimizer, FusedAdam)
+    assert math.isclose(float(optimizer.learning_rate), 3e-4, rel_tol=1e-6)
+    model = tfflow.RealNVP((2,), coupling_layers=2, hidden_units=4, hidden_layers=1)
+    model.compile()
+    assert isinstance(model.optimizer, FusedAdam)
+    model.compile(optimizer="adamax")
+    assert not isinstance(model.optimizer, FusedAdam)
+
+
+def test_schedule_warmup_decay_and_floor():
+    schedule = LinearWarmup(1e-3, warmup_steps=4, decay_per_step=0.5, floor_fraction=0.1)
+    rates = [float(schedule(t)) for t in range(8)]
+    expected = [1e-3 * min(1, (t + 1) / 4) * max(0.1, 0.5**t) for t in range(8)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-6)
+    assert rates[-1] == pytest.approx(1e-4 * 1.0)
+    schedule.scale.assign(0.5)  # DivergenceGuard's lever still applies
+    assert float(schedule(100)) == pytest.approx(5e-5)
+    again = LinearWarmup.from_config(schedule.get_config())
+    assert float(again(100)) == pytest.approx(1e-4)
+    assert LinearWarmup(1e-3).get_config()["decay_per_step"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"decay_per_step": 0.0}, {"decay_per_step": 1.5}, {"floor_fraction": -0.1}],
+)
+def test_schedule_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        LinearWarmup(1e-3, **kwargs)
+
+
+def test_nice_recipe_decays_to_the_official_floor():
+    model = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
+    model.compile()
+    schedule = model.optimizer._learning_rate
+    assert float(schedule(0)) == pytest.approx(1e-3)
+    assert float(schedule(1000)) == pytest.approx(1e-3 / 1.0005**1000, rel=1e-4)
+    assert float(schedule(10_000)) == pytest.approx(1e-4)

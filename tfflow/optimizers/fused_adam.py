@@ -1,0 +1,92 @@
+"""Adam whose per-variable update is TensorFlow's fused kernel instead of ~45 small ops."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+__all__ = ["FusedAdam"]
+
+
+@keras.saving.register_keras_serializable(package="tfflow")
+class FusedAdam(keras.optimizers.Adam):
+    """`keras.optimizers.Adam` with the same update, computed by `ResourceApplyAdam`.
+
+    For gradient `g` at step `t` (Kingma and Ba, Algorithm 1, with the efficient ordering of
+    Sec. 2; the math of `keras.optimizers.Adam`):
+
+        m <- m + (1 - beta_1) (g - m)
+        v <- v + (1 - beta_2) (g^2 - v)
+        w <- w - lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)
+
+    Keras 3 writes this as ~45 graph ops per variable (casts, powers, three assignments);
+    flows have many small variables (ActNorm, 1x1 convolutions, scales), so the optimizer's
+    ops dominated the kernel count and the graph's memory (benchmarks/README.md). Here it is
+    one kernel per variable, with the step scalars computed once per dtype and step.
+
+    Falls back to Keras' own update for `amsgrad=True`, sparse (`IndexedSlices`) gradients
+    and under a `tf.distribute` strategy (distributed variables have no single handle), so
+    every configuration Keras' Adam supports still works.
+    """
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step
+        try:
+            super()._backend_update_step(grads, trainable_variables, learning_rate)
+        finally:
+            self._step_scalars = {}
+
+    def update_step(self, gradient, variable, learning_rate):
+        handle = _resource_handle(variable)
+        if (
+            self.amsgrad
+            or handle is None
+            or isinstance(gradient, tf.IndexedSlices)
+            or tf.distribute.has_strategy()
+        ):
+            return super().update_step(gradient, variable, learning_rate)
+        index = self._get_variable_index(variable)
+        dtype = variable.dtype
+        scalars = getattr(self, "_step_scalars", {}).get(dtype)
+        if scalars is None:
+            scalars = self._scalars(learning_rate, dtype)
+            if hasattr(self, "_step_scalars"):
+                self._step_scalars[dtype] = scalars
+        beta_1_power, beta_2_power, lr, beta_1, beta_2, epsilon = scalars
+        tf.raw_ops.ResourceApplyAdam(
+            var=handle,
+            m=_resource_handle(self._momentums[index]),
+            v=_resource_handle(self._velocities[index]),
+            beta1_power=beta_1_power,
+            beta2_power=beta_2_power,
+            lr=lr,
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=epsilon,
+            grad=tf.cast(gradient, dtype),
+            use_locking=False,
+        )
+
+    def _scalars(self, learning_rate, dtype) -> tuple[tf.Tensor, ...]:
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.cast(self.beta_1, dtype)
+        beta_2 = tf.cast(self.beta_2, dtype)
+        return (
+            tf.pow(beta_1, step),
+            tf.pow(beta_2, step),
+            tf.cast(learning_rate, dtype),
+            beta_1,
+            beta_2,
+            tf.cast(self.epsilon, dtype),
+        )
+
+
+def _resource_handle(variable) -> tf.Tensor | None:
+    """The resource handle of a plain (not distributed) TF variable, else None."""
+    if isinstance(variable, keras.Variable):
+        variable = variable.value
+    if not isinstance(variable, tf.Variable) or isinstance(
+        variable, tf.distribute.DistributedValues
+    ):
+        return None
+    return getattr(variable, "handle", None)
