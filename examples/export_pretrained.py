@@ -4,6 +4,11 @@
 - `glow_digits`: Glow (2 levels x 4 steps, 32 channels) on scikit-learn's 8x8 `digits`.
   (64 channels overfit the 1500 training images sooner: test bits/dim ~5.8 at best.)
 
+- `glow_mnist`: Glow (2 levels x 8 steps, 128 channels, logit preprocessing) on real MNIST,
+  taken from a long run of `benchmarks/mnist_quality.py --long glow_logit` (hours on a CPU,
+  resumable) instead of trained here: `--model glow_mnist --from-run runs/glow-mnist`.
+  Needs the MNIST files (`../shared/data/mnist`); not part of `--model all`.
+
 Each goes to `OUT/<name>/1/` with its model card (test bits/dim or log-likelihood and this
 command) and warm-up requests, plus `OUT/<name>/samples.png` next to the version folder
 (moons: test data | model samples as 2-D histograms; digits: 64 samples at temperature 0.7;
@@ -12,6 +17,7 @@ both upscaled for viewing).
 Usage:
     python examples/export_pretrained.py                 # both models into savedmodels/
     python examples/export_pretrained.py --model glow_digits --epochs 60 --overwrite
+    python examples/export_pretrained.py --model glow_mnist --from-run runs/glow-mnist
 """
 
 from __future__ import annotations
@@ -35,11 +41,16 @@ from tfflow.data import load_arrays, make_dataset, save_image_grid  # noqa: E402
 
 MODELS = ("realnvp_moons", "glow_digits")
 DEFAULT_EPOCHS = {"realnvp_moons": 150, "glow_digits": 200}
+MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+LONG_RUN_COMMAND = "python benchmarks/mnist_quality.py --long glow_logit --run-dir {run} --hours H"
 
 
 def _command(args: argparse.Namespace, name: str) -> str:
     parts = ["python", "examples/export_pretrained.py", "--model", name]
-    parts += ["--epochs", str(args.epochs or DEFAULT_EPOCHS[name]), "--seed", str(args.seed)]
+    if name == "glow_mnist":
+        parts += ["--from-run", str(args.from_run)]
+    else:
+        parts += ["--epochs", str(args.epochs or DEFAULT_EPOCHS[name]), "--seed", str(args.seed)]
     if args.out != "savedmodels":
         parts += ["--out", args.out]
     return shlex.join(parts + ["--overwrite"])
@@ -91,8 +102,40 @@ def train_glow_digits(epochs: int, seed: int) -> tuple[tfflow.FlowModel, dict, n
     return model, metrics, samples
 
 
+def glow_mnist_from_run(
+    run_dir: pathlib.Path, seed: int
+) -> tuple[tfflow.FlowModel, dict, np.ndarray]:
+    """The model a `mnist_quality.py --long` run saved, with its test bits/dim and curve."""
+    import csv
+
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise SystemExit(f"{model_path} not found: run `{LONG_RUN_COMMAND.format(run=run_dir)}`.")
+    if not MNIST.is_dir():
+        raise SystemExit(f"MNIST not found at {MNIST} (needed for the model card's test score).")
+    model = keras.models.load_model(model_path)
+    data = load_arrays(str(MNIST))
+    test = make_dataset(data.test, batch_size=500, training=False, seed=seed)
+    log_probs = np.concatenate([model.log_prob(batch).numpy() for batch in test])
+    rows = list(csv.DictReader((run_dir / "curve.csv").open()))
+    metrics = {
+        "dataset": "mnist",
+        "test_bits_per_dim": float(-np.mean(log_probs) / (784 * math.log(2.0))),
+        "test_log_prob": float(np.mean(log_probs)),
+        "num_test_examples": int(log_probs.shape[0]),
+        "test_dequantization": "uniform, make_dataset(training=False) noise",
+        "training": "first 55,000 MNIST training images, batch 64, compile() defaults",
+        "epochs": len(rows),
+        "train_hours": round(float(rows[-1]["wall_s"]) / 3600, 2) if rows else None,
+        "test_bits_per_dim_by_epoch": [float(r["test_bpd"]) for r in rows],
+        "train_command": LONG_RUN_COMMAND.format(run=run_dir),
+    }
+    samples = model.sample(64, temperature=0.7, seed=seed).numpy()
+    return model, metrics, samples
+
+
 def export_model(name: str, args: argparse.Namespace) -> pathlib.Path:
-    epochs = args.epochs or DEFAULT_EPOCHS[name]
+    epochs = args.epochs or DEFAULT_EPOCHS.get(name)
     model_dir = pathlib.Path(args.out) / name
     if (model_dir / "1").exists():
         if not args.overwrite:
@@ -100,16 +143,15 @@ def export_model(name: str, args: argparse.Namespace) -> pathlib.Path:
         shutil.rmtree(model_dir)
     keras.utils.set_random_seed(args.seed)
     start = time.time()
-    trainer = train_realnvp_moons if name == "realnvp_moons" else train_glow_digits
-    model, metrics, images = trainer(epochs, args.seed)
-    metrics.update(
-        {
-            "epochs": epochs,
-            "seed": args.seed,
-            "train_seconds": round(time.time() - start, 1),
-            "command": _command(args, name),
-        }
-    )
+    if name == "glow_mnist":
+        if args.from_run is None:
+            raise SystemExit("--model glow_mnist needs --from-run RUN_DIR (a long run's folder).")
+        model, metrics, images = glow_mnist_from_run(pathlib.Path(args.from_run), args.seed)
+    else:
+        trainer = train_realnvp_moons if name == "realnvp_moons" else train_glow_digits
+        model, metrics, images = trainer(epochs, args.seed)
+        metrics.update(epochs=epochs, train_seconds=round(time.time() - start, 1))
+    metrics.update(seed=args.seed, command=_command(args, name))
     version_dir = tfflow.export(model, model_dir, version=1, metadata=metrics)
     zoom = 4 if images.shape[1] <= 16 else 2  # nearest-neighbour upscaling for viewing
     images = images.repeat(zoom, axis=1).repeat(zoom, axis=2)
@@ -120,7 +162,8 @@ def export_model(name: str, args: argparse.Namespace) -> pathlib.Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=(*MODELS, "all"), default="all")
+    parser.add_argument("--model", choices=(*MODELS, "glow_mnist", "all"), default="all")
+    parser.add_argument("--from-run", help="glow_mnist: the folder of a mnist_quality --long run")
     parser.add_argument("--out", default="savedmodels", help="base folder of the model dirs")
     parser.add_argument("--epochs", type=int, default=None, help="default: per model")
     parser.add_argument("--seed", type=int, default=0)

@@ -19,8 +19,8 @@ MODELS = {
         (4, 4, 2), num_scales=2, residual_blocks=1, hidden_channels=8
     ),
     "glow": lambda: tfflow.Glow((4, 4, 2), levels=2, steps_per_level=2, hidden_channels=8),
-    "glow_logit": lambda: tfflow.Glow(
-        (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, preprocessing="logit"
+    "glow_shift": lambda: tfflow.Glow(
+        (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, preprocessing="shift"
     ),
     "glow_additive": lambda: tfflow.Glow(
         (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, coupling="additive"

@@ -43,7 +43,7 @@ def test_guard_arguments_are_validated():
 def test_compile_recipes_and_options():
     model = tfflow.Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4)
     model.compile()
-    assert type(model.optimizer).__name__ == "Adam"
+    assert type(model.optimizer).__name__ == "FusedAdam"
     assert float(model.optimizer.learning_rate) < 1e-3  # linear warmup starts low
     model.compile(optimizer="adamax", warmup_steps=0, clipnorm=1.0, ema_momentum=0.99)
     assert type(model.optimizer).__name__ == "Adamax"

@@ -90,3 +90,24 @@ def test_backup_and_restore_resumes_interrupted_fit(tmp_path):
     assert int(resumed.optimizer.iterations.numpy()) == int(reference.optimizer.iterations.numpy())
     for a, b in zip(resumed.trainable_variables, reference.trainable_variables, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_glow_configs_without_preprocessing_load_as_the_shift():
+    """Glow's default became the logit; configs saved before the option existed keep the
+    paper's `x / 256 - 0.5`, so their weights mean what they meant."""
+    kwargs = dict(levels=1, steps_per_level=1, hidden_channels=4)
+    shift = tfflow.Glow((4, 4, 1), preprocessing="shift", **kwargs)
+    assert tfflow.Glow((4, 4, 1), **kwargs).preprocessing == "logit"
+    old_config = shift.get_config()
+    del old_config["preprocessing"], old_config["alpha"]
+    loaded = tfflow.Glow.from_config(old_config)
+    assert loaded.preprocessing == "shift"
+    x = np.random.default_rng(0).uniform(0, 256, (3, 4, 4, 1)).astype("float32")
+    shift.log_prob(x)
+    loaded.log_prob(x)
+    loaded.set_weights(shift.get_weights())
+    np.testing.assert_allclose(loaded.log_prob(x), shift.log_prob(x), rtol=1e-6)
+    logit = tfflow.Glow.from_config(shift.get_config() | {"preprocessing": "logit"})
+    logit.log_prob(x)
+    logit.set_weights(shift.get_weights())
+    assert not np.allclose(logit.log_prob(x), shift.log_prob(x), rtol=1e-3)
