@@ -93,7 +93,7 @@ def test_layout_card_and_size(name):
     model_dir = SAVEDMODELS / name
     assert sorted(p.name for p in model_dir.iterdir()) == ["1", "samples.png"]
     size = sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file())
-    assert size < 5 * 2**20
+    assert size < 8 * 2**20  # glow_mnist: 1.8 MB of weights, 3.6 MB of graph
     served = tfflow.load_served(model_dir)
     card = served.card
     assert card["training_dataset"] == MODELS[name]["dataset"]
@@ -116,15 +116,15 @@ def test_glow_digits_card_holds_its_test_bits_per_dim():
 @pytest.mark.skipif(not MNIST.is_dir(), reason=f"MNIST not found at {MNIST}")
 def test_glow_mnist_card_holds_its_test_bits_per_dim():
     served = tfflow.load_served(SAVEDMODELS / "glow_mnist")
-    card = served.card
+    card, facts = served.card, served.card["metadata"]
     test = load_arrays(str(MNIST)).test[:1000]
-    batches = make_dataset(test, batch_size=500, training=False, seed=card["seed"])
+    batches = make_dataset(test, batch_size=500, training=False, seed=facts["seed"])
     bits = np.concatenate([served.bits_per_dim(batch).numpy() for batch in batches])
     # 1,000 of the 10,000 test images: the mean's standard error is ~0.01 bits/dim.
     assert abs(np.mean(bits) - card["test_bits_per_dim"]) < 0.05
-    assert card["num_test_examples"] == 10000 and card["epochs"] >= 1
+    assert facts["num_test_examples"] == 10000 and facts["epochs"] >= 1
     assert card["test_bits_per_dim"] <= 1.3  # issue 9's long-run target
-    assert card["test_bits_per_dim_by_epoch"][-1] == pytest.approx(
+    assert facts["test_bits_per_dim_by_epoch"][-1] == pytest.approx(
         card["test_bits_per_dim"], abs=0.02
     )
 
