@@ -217,8 +217,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch cases")
     parser.add_argument(
         "--torch-omp-wait-policy",
-        default="PASSIVE",
-        help="OMP_WAIT_POLICY of torch processes ('' for the OpenMP default, which spins)",
+        default="",
+        help="OMP_WAIT_POLICY of torch processes (default: OpenMP's own, which spins; "
+        "PASSIVE on a machine shared with other busy processes)",
     )
     parser.add_argument(
         "--torch-pip-args",
