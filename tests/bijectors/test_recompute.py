@@ -193,9 +193,14 @@ def _gradient_peak_mib(depth: int, recompute: bool) -> float:
         return tape.gradient(loss, variables)
 
     gradient(x)
-    tf.config.experimental.reset_memory_stats("CPU:0")
-    gradient(x)
-    return tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2**20
+    # The allocator is process-wide: background threads left by earlier tests (tf.data
+    # prefetching) can add to one measurement, so take the least of three.
+    peaks = []
+    for _ in range(3):
+        tf.config.experimental.reset_memory_stats("CPU:0")
+        gradient(x)
+        peaks.append(tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2**20)
+    return min(peaks)
 
 
 def test_activation_memory_does_not_grow_with_depth():

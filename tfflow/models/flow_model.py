@@ -337,7 +337,8 @@ class FlowModel(keras.Model):
             clipnorm: clip the global gradient norm to this value (off by default).
             ema_momentum: keep an exponential moving average of the weights with this
                 momentum (e.g. 0.999); Keras swaps it into the model at the end of `fit`.
-            **kwargs: other `keras.Model.compile` arguments (`jit_compile`, ...).
+            **kwargs: other `keras.Model.compile` arguments (`jit_compile`: default
+                `default_jit_compile()`, ...).
         """
         if optimizer is None or isinstance(optimizer, str):
             recipe = self.optimizer_recipe
@@ -358,7 +359,22 @@ class FlowModel(keras.Model):
                 optimizer = keras.optimizers.get(
                     {"class_name": name, "config": {"learning_rate": schedule, **options}}
                 )
+        kwargs.setdefault("jit_compile", self.default_jit_compile())
         super().compile(optimizer=optimizer, **kwargs)
+
+    def default_jit_compile(self) -> bool:
+        """`compile()`'s default `jit_compile`: XLA where it was measured faster.
+
+        On a GPU, always. On CPU, for vector models only (MLP conditioners: training steps
+        1.41x faster for RealNVP on 64-d data, 1.14x for NICE on MNIST, 2 cores), not for image
+        models, whose convolutions XLA runs without oneDNN (Glow trained at 0.64x). Off inside
+        a `tf.distribute` strategy scope, where the train step holds cross-replica calls.
+        """
+        if tf.distribute.has_strategy():
+            return False
+        if tf.config.list_logical_devices("GPU"):
+            return True
+        return len(self.data_shape) == 1
 
     def get_compile_config(self) -> dict | None:
         """The optimizer and compile options, so `load_model` recompiles the model."""

@@ -64,8 +64,9 @@ class TrainConfig:
         hidden_layers: Hidden layers of the MLP conditioners (NICE, RealNVP on vectors).
         coupling_layers: Number of couplings (NICE, RealNVP on vectors).
         residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
-        jit: XLA compilation (`compile(jit_compile=...)`); `None` means on when a GPU is
-            visible, off on CPU.
+        jit: XLA compilation (`compile(jit_compile=...)`); `None` means the model's default:
+            on when a GPU is visible; on CPU, on for vector models (NICE, RealNVP on vectors)
+            and off for image models (see `FlowModel.default_jit_compile`).
         mixed_precision: `"off"`, `"float16"` or `"bfloat16"`.
         strategy: `"default"`, `"mirrored"` or `"multiworker"`.
         seed: Seed of weights, data order, dequantization noise and sample grids.

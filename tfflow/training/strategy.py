@@ -59,6 +59,9 @@ def mixed_precision_policy(mode: str) -> Iterator[str]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def default_jit() -> bool:
-    """XLA compilation by default on GPU only: on CPU it mostly adds compile time."""
+def default_jit(model: keras.Model | None = None) -> bool:
+    """The default XLA setting: `model.default_jit_compile()` (on a GPU always; on CPU for
+    vector models only), or without a model whether a GPU is visible."""
+    if model is not None and hasattr(model, "default_jit_compile"):
+        return bool(model.default_jit_compile())
     return bool(tf.config.list_logical_devices("GPU"))

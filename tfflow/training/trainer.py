@@ -217,12 +217,12 @@ def _train(
             f"resuming {run_dir.path} after epoch {done} of {config.epochs} "
             f"(checkpoint in {run_dir.backup_dir})"
         )
-    jit = default_jit() if config.jit is None else config.jit
     keras.utils.set_random_seed(config.seed)
 
     with mixed_precision_policy(config.mixed_precision) as policy:
         with strategy.scope():
             model = build_model(config, arrays.event_shape, arrays.kind, num_classes=num_classes)
+            jit = default_jit(model) if config.jit is None else config.jit
             model.compile(jit_compile=jit)
         check_free_space(write_dir.path, required_free_bytes(model, export=config.export))
         record = {
