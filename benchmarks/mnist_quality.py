@@ -137,6 +137,14 @@ def run_long(name: str, run_dir: Path, hours: float, batch: int) -> None:
     from tfflow.callbacks import AtomicBackupAndRestore
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    settings_path = run_dir / "run.json"
+    settings = {"model": name, "batch_size": batch}
+    if settings_path.exists():  # a resumed run must train what it started with
+        saved = json.loads(settings_path.read_text())
+        if saved != settings:
+            raise SystemExit(f"{run_dir} was started with {saved}; resuming with {settings}.")
+    else:
+        settings_path.write_text(json.dumps(settings) + "\n")
     train, _, test = load(name, MNIST, batch, 0)
     model = build(name)
     model.compile()

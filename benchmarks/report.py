@@ -316,11 +316,11 @@ def markdown_report(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         r for r in summary["speed"] if r["variant"] == "fit" and r["fit_jit_compile"] is not None
     ]
     if fit:
+        resolved = ", ".join(f"{r['workload']} `{r['fit_jit_compile']}`" for r in fit)
         out += [
             "",
-            f'`compile()` default `jit_compile="auto"` resolved to '
-            f"`{fit[0]['fit_jit_compile']}` on this machine (Keras disables XLA on CPU-only "
-            "hosts).",
+            f"`compile()`'s default `jit_compile` (the Keras train_function rows) in this run: "
+            f"{resolved}.",
         ]
     if summary["depth"]:
         out += [

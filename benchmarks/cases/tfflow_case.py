@@ -5,7 +5,8 @@ TensorFlow's CPU allocator (`tensor_peak_mib`), the memory that recomputation re
 
 Variants: `graph` (a `tf.function` train step), `xla` (the same with `jit_compile=True`) and
 `fit` (Keras' own compiled `model.train_function`, what `model.fit` runs per batch, with
-`compile()`'s default `jit_compile="auto"`).
+`compile()`'s default `jit_compile`, `FlowModel.default_jit_compile()`: on CPU, XLA for the
+tabular model and not for Glow).
 """
 
 from __future__ import annotations
