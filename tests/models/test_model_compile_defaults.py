@@ -1,5 +1,6 @@
-"""`compile()`'s default `jit_compile`: XLA where it was measured faster (see
-`FlowModel.default_jit_compile`), and a first `fit` under that default."""
+"""What `compile()` + `fit()` trace: the default `jit_compile` (XLA where it was measured
+faster, see `FlowModel.default_jit_compile`), a first `fit` under it, and one trace of the
+train step."""
 
 from __future__ import annotations
 
@@ -62,3 +63,22 @@ def test_first_fit_under_the_xla_default_learns():
     after = float(np.mean(model.log_prob(x).numpy()))
     assert np.all(np.isfinite(history.history["loss"]))
     assert after > before + 1.0  # nats per example
+
+
+def test_fit_traces_the_train_step_once():
+    """`fit` builds the optimizer before the first trace: creating its variables inside the
+    trace would make `tf.function` trace the whole step twice and keep both graphs."""
+    model = tfflow.Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4)
+    model.compile()
+    traces = []
+    train_step = model.train_step
+
+    def counting_train_step(data):
+        traces.append(1)  # Python runs once per trace
+        return train_step(data)
+
+    model.train_step = counting_train_step
+    x = np.random.default_rng(0).uniform(0, 255.9, size=(32, 4, 4, 1)).astype("float32")
+    model.fit(x, batch_size=16, epochs=2, verbose=0)
+    assert model.optimizer.built
+    assert len(traces) == 1
