@@ -83,21 +83,29 @@ def train_realnvp_moons(epochs: int, seed: int) -> tuple[tfflow.FlowModel, dict,
     return model, metrics, grid
 
 
+def _pixel_test_scores(
+    model: tfflow.FlowModel, dataset: str, test_images: np.ndarray, batch_size: int, seed: int
+) -> dict:
+    """The model card's test scores of a pixel model: mean log-likelihood (nats) and bits/dim
+    over all `test_images`, dequantized with `make_dataset`'s deterministic evaluation noise."""
+    test = make_dataset(test_images, batch_size=batch_size, training=False, seed=seed)
+    log_probs = np.concatenate([model.log_prob(batch).numpy() for batch in test])
+    return {
+        "dataset": dataset,
+        "test_bits_per_dim": float(-np.mean(log_probs) / (model.event_size * math.log(2.0))),
+        "test_log_prob": float(np.mean(log_probs)),
+        "num_test_examples": int(log_probs.shape[0]),
+        "test_dequantization": "uniform, make_dataset(training=False) noise",
+    }
+
+
 def train_glow_digits(epochs: int, seed: int) -> tuple[tfflow.FlowModel, dict, np.ndarray]:
     data = load_arrays("digits", seed=seed)
     model = tfflow.Glow((8, 8, 1), levels=2, steps_per_level=4, hidden_channels=32)
     model.compile()
     train = make_dataset(data.train, batch_size=64, training=True, seed=seed)
     model.fit(train, epochs=epochs, verbose=2)
-    test = make_dataset(data.test, batch_size=300, training=False, seed=seed)
-    log_probs = np.concatenate([model.log_prob(batch).numpy() for batch in test])
-    metrics = {
-        "dataset": "digits",
-        "test_bits_per_dim": float(-np.mean(log_probs) / (64 * math.log(2.0))),
-        "test_log_prob": float(np.mean(log_probs)),
-        "num_test_examples": int(log_probs.shape[0]),
-        "test_dequantization": "uniform, make_dataset(training=False) noise",
-    }
+    metrics = _pixel_test_scores(model, "digits", data.test, batch_size=300, seed=seed)
     samples = model.sample(64, temperature=0.7, seed=seed).numpy()
     return model, metrics, samples
 
@@ -115,15 +123,9 @@ def glow_mnist_from_run(
         raise SystemExit(f"MNIST not found at {MNIST} (needed for the model card's test score).")
     model = keras.models.load_model(model_path)
     data = load_arrays(str(MNIST))
-    test = make_dataset(data.test, batch_size=500, training=False, seed=seed)
-    log_probs = np.concatenate([model.log_prob(batch).numpy() for batch in test])
     rows = list(csv.DictReader((run_dir / "curve.csv").open()))
     metrics = {
-        "dataset": "mnist",
-        "test_bits_per_dim": float(-np.mean(log_probs) / (784 * math.log(2.0))),
-        "test_log_prob": float(np.mean(log_probs)),
-        "num_test_examples": int(log_probs.shape[0]),
-        "test_dequantization": "uniform, make_dataset(training=False) noise",
+        **_pixel_test_scores(model, "mnist", data.test, batch_size=500, seed=seed),
         "training": "first 55,000 MNIST training images, batch 64, compile() defaults",
         "epochs": len(rows),
         "train_hours": round(float(rows[-1]["wall_s"]) / 3600, 2) if rows else None,
