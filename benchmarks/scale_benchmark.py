@@ -47,10 +47,7 @@ def one(depth: int, recompute: bool, jit: bool, steps: int, hidden: int, optimiz
         model.compile(jit_compile=jit)
     x = np.random.RandomState(0).uniform(0, 255.9, size=(64, 28, 28, 1)).astype("float32")
     data = iter(tf.data.Dataset.from_tensors(x).repeat())
-    # What `fit` does before its first step: data-dependent init, then the optimizer's
-    # variables (built inside the first trace they would make tf.function trace twice).
-    model.initialize(x)
-    model.optimizer.build(model.trainable_variables)
+    model.initialize(x)  # what `fit` does first (make_train_function then builds the optimizer)
     model.make_train_function()
     setup_rss = _peak_rss_mb()
     model.train_function(data)  # warm-up: tracing (and XLA compilation)

@@ -470,12 +470,6 @@ class FlowModel(keras.Model):
         if self.needs_initialization() and x is not None:
             self.initialize(_first_examples(x, init_examples, batch_size))
             self._synchronise_actnorm()
-        if self.built and self.optimizer is not None and not self.optimizer.built:
-            # Keras (TF backend, no explicit strategy) would build the optimizer inside the
-            # first trace of the train step; creating variables there makes `tf.function`
-            # trace the whole step twice and keep both graphs (+370 MiB for Glow K=32).
-            with self.distribute_strategy.scope():
-                self.optimizer.build(self.trainable_variables)
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if guard is True:
             guard = DivergenceGuard()
@@ -488,6 +482,19 @@ class FlowModel(keras.Model):
         if guard and guard.error is not None:
             raise guard.error
         return history
+
+    def make_train_function(self, force: bool = False):
+        """Keras' train function, with the optimizer built before the step is traced.
+
+        Keras (TF backend, no explicit strategy) builds the optimizer inside the first trace
+        of the train step; creating variables there makes `tf.function` trace the whole step
+        twice and keep both graphs (+370 MiB for Glow K=32). `fit`, `train_on_batch` and
+        direct callers all come through here.
+        """
+        if self.built and self.optimizer is not None and not self.optimizer.built:
+            with self.distribute_strategy.scope():
+                self.optimizer.build(self.trainable_variables)
+        return super().make_train_function(force=force)
 
     def _synchronise_actnorm(self) -> None:
         """Makes every worker hold the same ActNorm statistics (their mean over workers).
