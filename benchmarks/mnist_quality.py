@@ -146,7 +146,7 @@ def compile_official_nice(model, first_batch) -> None:
 
     model.initialize(first_batch)
     rng = np.random.default_rng(0)
-    for layer in model._flatten_layers():
+    for layer in model.flow_layers:
         if isinstance(layer, MLP):
             for dense in [*layer.hidden, layer.output_layer]:
                 shape = tuple(dense.kernel.shape)
