@@ -9,7 +9,9 @@ several seeds, each in its own process.
     python benchmarks/mnist_quality.py --models glow realnvp --seeds 0 1 2 --minutes 8
 
 Long mode: one model, checkpoints every epoch in `--run-dir` (resumable: rerun the same
-command to continue), a CSV/PNG curve of test bits/dim (and nats for NICE) against wall time.
+command to continue), a CSV/PNG curve of validation and test bits/dim (and test nats for NICE)
+against wall time; the learning rate drops 0.3x whenever validation stalls for `--patience`
+epochs, and the best-validation weights are what the run keeps (see `run_long`).
 
     python benchmarks/mnist_quality.py --long nice --run-dir runs/nice-mnist --hours 2
 
@@ -157,11 +159,46 @@ def compile_official_nice(model, first_batch) -> None:
     )
 
 
-def run_long(name: str, run_dir: Path, hours: float, batch: int) -> None:
+def _learning_rate_schedule(model):
+    """The optimizer's `LinearWarmup` (its `scale` lowers the rate), or None."""
+    schedule = getattr(model.optimizer, "_learning_rate", None)
+    return schedule if hasattr(schedule, "scale") else None
+
+
+def _plateau_state(rows: list[dict]) -> dict:
+    """Best validation score, epochs without improvement, drops so far and the current rate
+    scale, recovered from a run's curve so that a resumed run continues its schedule."""
+    state = {"best": math.inf, "wait": 0, "drops": 0, "scale": 1.0}
+    for row in rows:
+        if not row.get("val_bpd"):
+            continue  # a run started before validation was recorded
+        scale = float(row["lr_scale"])
+        if float(row["val_bpd"]) < state["best"]:
+            state["best"], state["wait"] = float(row["val_bpd"]), 0
+        else:
+            state["wait"] += 1
+        if scale < state["scale"]:
+            state["drops"] += 1
+            state["wait"] = 0
+        state["scale"] = scale
+    return state
+
+
+def run_long(
+    name: str, run_dir: Path, hours: float, batch: int, patience: int = 2, max_drops: int = 3
+) -> None:
+    """Trains `name` for up to `hours`, resumable from `run_dir/backup`.
+
+    Every epoch it scores the validation images (the last 5,000 training images) and the
+    10,000 test images, keeps the best-validation weights in `run_dir/best.weights.h5`, and,
+    when validation has not improved for `patience` epochs, lowers the learning rate 0.3x
+    (Keras' `ReduceLROnPlateau` rule, applied through the recipe schedule's `scale`); after
+    `max_drops` drops a further plateau ends the run. `model.keras` holds the best-validation
+    weights at the end.
+    """
     import csv
 
     import keras
-    import numpy as np
 
     from tfflow.callbacks import AtomicBackupAndRestore
 
@@ -174,44 +211,83 @@ def run_long(name: str, run_dir: Path, hours: float, batch: int) -> None:
             raise SystemExit(f"{run_dir} was started with {saved}; resuming with {settings}.")
     else:
         settings_path.write_text(json.dumps(settings) + "\n")
-    train, _, test = load(name, MNIST, batch, 0)
+    train, val, test = load(name, MNIST, batch, 0)
     model = build(name)
     if name == "nice_official":
         compile_official_nice(model, next(iter(train)))
     else:
         model.compile()
     curve_path = run_dir / "curve.csv"
-    elapsed_before = 0.0
-    if curve_path.exists():
-        rows = list(csv.DictReader(curve_path.open()))
-        if rows:
-            elapsed_before = float(rows[-1]["wall_s"])
+    best_path = run_dir / "best.weights.h5"
+    columns = ["epoch", "wall_s", "val_bpd", "test_bpd", "test_nats_unit_scale", "lr_scale"]
+    rows = list(csv.DictReader(curve_path.open())) if curve_path.exists() else []
+    if rows:
+        columns = list(rows[0].keys())  # keep an older run's columns
+    elapsed_before = float(rows[-1]["wall_s"]) if rows else 0.0
+    plateau = _plateau_state(rows)
     start = time.time()
     dims = 784
 
     class Curve(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            schedule = _learning_rate_schedule(model)
+            if schedule is not None:  # after BackupAndRestore: a resumed run keeps its drops
+                schedule.scale.assign(plateau["scale"])
+
         def on_epoch_end(self, epoch, logs=None):
+            val_bpd = bits_per_dim(model, val)
             bpd = bits_per_dim(model, test)
             # Log-likelihood in nats on the [0, 1] scale of the NICE paper: subtract the
             # rescaling's log-det (log 256 per dimension) from the density over [0, 256).
             nats_unit_scale = -bpd * dims * math.log(2.0) + dims * math.log(256.0)
+            if val_bpd < plateau["best"]:
+                plateau["best"], plateau["wait"] = val_bpd, 0
+                model.save_weights(best_path)
+            else:
+                plateau["wait"] += 1
+            schedule = _learning_rate_schedule(model)
+            if plateau["wait"] >= patience and schedule is not None:
+                if plateau["drops"] >= max_drops:
+                    print(f"validation flat after {max_drops} rate drops; stopping")
+                    self.model.stop_training = True
+                else:
+                    plateau["drops"] += 1
+                    plateau["wait"] = 0
+                    plateau["scale"] *= 0.3
+                    schedule.scale.assign(plateau["scale"])
             wall = elapsed_before + time.time() - start
+            row = {
+                "epoch": epoch + 1,
+                "wall_s": f"{wall:.1f}",
+                "val_bpd": f"{val_bpd:.4f}",
+                "test_bpd": f"{bpd:.4f}",
+                "test_nats_unit_scale": f"{nats_unit_scale:.2f}",
+                "lr_scale": f"{plateau['scale']:.4g}",
+            }
             new = not curve_path.exists()
             with curve_path.open("a", newline="") as f:
-                writer = csv.writer(f)
+                writer = csv.DictWriter(f, columns, extrasaction="ignore")
                 if new:
-                    writer.writerow(["epoch", "wall_s", "test_bpd", "test_nats_unit_scale"])
-                writer.writerow([epoch + 1, f"{wall:.1f}", f"{bpd:.4f}", f"{nats_unit_scale:.2f}"])
-            print(f"epoch {epoch + 1}: test {bpd:.4f} bits/dim, {nats_unit_scale:.1f} nats")
+                    writer.writeheader()
+                writer.writerow(row)
+            print(
+                f"epoch {epoch + 1}: val {val_bpd:.4f}, test {bpd:.4f} bits/dim, "
+                f"{nats_unit_scale:.1f} nats, rate scale {plateau['scale']:.3g}",
+                flush=True,
+            )
             if time.time() - start > hours * 3600:
                 self.model.stop_training = True
 
     # Kept after the run ends (delete_checkpoint=False): a later `--long` call continues it.
     backup = AtomicBackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False)
     model.fit(train, epochs=10000, verbose=2, callbacks=[backup, Curve()])
+    if best_path.exists():
+        model.load_weights(best_path)
+        bpd = bits_per_dim(model, test)
+        nats = -bpd * dims * math.log(2.0) + dims * math.log(256.0)
+        print(f"best validation {plateau['best']:.4f} bits/dim: test {bpd:.4f}, {nats:.1f} nats")
     model.save(run_dir / "model.keras")
     plot_curve(curve_path, run_dir / "curve.png", name)
-    _ = np
 
 
 def plot_curve(csv_path: Path, png_path: Path, name: str) -> None:
@@ -252,6 +328,8 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--run-dir", type=Path)
     parser.add_argument("--hours", type=float, default=2.0)
+    parser.add_argument("--patience", type=int, default=2, help="long mode: epochs")
+    parser.add_argument("--max-drops", type=int, default=3, help="long mode: rate drops")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not MNIST.exists():
@@ -265,7 +343,7 @@ def main(argv=None) -> int:
         return 0
     if args.long:
         run_dir = args.run_dir or Path(f"runs/{args.long}-mnist")
-        run_long(args.long, run_dir, args.hours, args.batch_size)
+        run_long(args.long, run_dir, args.hours, args.batch_size, args.patience, args.max_drops)
         return 0
     results = []
     for name in args.models:
