@@ -1,4 +1,5 @@
-"""FusedAdam equals Keras' Adam; the recipe schedule's warmup, decay and floor."""
+"""FusedAdam equals Keras' Adam; the recipe schedule's warmup, decay and floor, and its
+learning rate is settable as Keras' callbacks expect."""
 
 import math
 
@@ -114,10 +115,44 @@ def test_schedule_rejects_bad_arguments(kwargs):
         LinearWarmup(1e-3, **kwargs)
 
 
-def test_nice_recipe_decays_to_the_official_floor():
+def test_nice_recipe_warms_up_then_holds():
     model = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
     model.compile()
     schedule = model.optimizer._learning_rate
-    assert float(schedule(0)) == pytest.approx(1e-3)
-    assert float(schedule(1000)) == pytest.approx(1e-3 / 1.0005**1000, rel=1e-4)
-    assert float(schedule(10_000)) == pytest.approx(1e-4)
+    assert float(schedule(0)) == pytest.approx(1e-3 / 1375)
+    assert float(schedule(687)) == pytest.approx(1e-3 * 688 / 1375)
+    assert float(schedule(1374)) == pytest.approx(1e-3)
+    assert float(schedule(100_000)) == pytest.approx(1e-3)
+
+
+def test_setting_the_rate_rescales_a_recipe_schedule():
+    schedule = LinearWarmup(1e-3, warmup_steps=10)
+    optimizer = FusedAdam(learning_rate=schedule)
+    optimizer.iterations.assign(4)  # mid-warmup: 5e-4
+    optimizer.learning_rate = 1e-4
+    assert float(optimizer.learning_rate) == pytest.approx(1e-4)
+    assert float(schedule(9)) == pytest.approx(2e-4)  # the warmup's shape is kept
+    optimizer.learning_rate = LinearWarmup(1e-2)  # a new schedule replaces it, as in Keras
+    assert float(optimizer.learning_rate) == pytest.approx(1e-2)
+    plain = FusedAdam(learning_rate=1e-3)
+    plain.learning_rate = 5e-4
+    assert float(plain.learning_rate) == pytest.approx(5e-4)
+
+
+def test_keras_reduce_lr_on_plateau_works_with_the_compile_defaults():
+    model = tfflow.Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4)
+    model.compile()  # Adam on a warmup schedule
+    x = np.random.default_rng(0).uniform(0, 256, size=(32, 4, 4, 1)).astype("float32")
+    rates = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: rates.append(float(model.optimizer.learning_rate))
+    )
+    # No epoch after the first improves by 1e9: the rate halves at the end of epochs 2 and 3.
+    plateau = keras.callbacks.ReduceLROnPlateau(
+        monitor="loss", factor=0.5, patience=0, min_delta=1e9
+    )
+    model.fit(x, batch_size=16, epochs=3, verbose=0, callbacks=[plateau, record])
+    schedule = model.optimizer._learning_rate
+    assert float(schedule.scale.numpy()) == pytest.approx(0.25)
+    steps = int(model.optimizer.iterations.numpy())
+    assert rates[-1] == pytest.approx(0.25 * float(LinearWarmup(1e-3, 200)(steps)))

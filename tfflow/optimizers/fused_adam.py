@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfflow.optimizers.linear_warmup import LinearWarmup
+
 __all__ = ["FusedAdam"]
 
 
@@ -28,6 +30,21 @@ class FusedAdam(keras.optimizers.Adam):
     and under a `tf.distribute` strategy (distributed variables have no single handle), so
     every configuration Keras' Adam supports still works.
     """
+
+    @property
+    def learning_rate(self):
+        return keras.optimizers.Optimizer.learning_rate.fget(self)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        """Like Keras', and also settable when built on a `LinearWarmup` schedule (the recipes
+        of `FlowModel.compile()`): the schedule is rescaled to give `value` now, so Keras'
+        `ReduceLROnPlateau` and `LearningRateScheduler` work on tfflow's default optimizer."""
+        schedule = getattr(self, "_learning_rate", None)
+        if isinstance(schedule, LinearWarmup) and not callable(value):
+            schedule.set_current_rate(value, self.iterations)
+        else:
+            keras.optimizers.Optimizer.learning_rate.fset(self, value)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step

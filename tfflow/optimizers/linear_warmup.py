@@ -60,6 +60,18 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
             rate = keras.ops.maximum(self.floor_fraction * rate, decayed)
         return self.scale * rate * ramp
 
+    def set_current_rate(self, rate: float, step) -> None:
+        """Rescales the schedule so that it gives `rate` at `step` (and proportionally after).
+
+        This is what setting `optimizer.learning_rate` means for a schedule built by
+        `FlowModel.compile()`: Keras' `ReduceLROnPlateau` and `LearningRateScheduler` set a
+        float, and the warmup and decay shape is kept, multiplied by `scale`.
+        """
+        current = float(keras.ops.convert_to_numpy(self(step)))
+        if not current > 0:
+            raise ValueError(f"The schedule's rate at step {int(step)} is {current}; cannot scale.")
+        self.scale.assign(self.scale * (float(rate) / current))
+
     def get_config(self) -> dict:
         return {
             "learning_rate": self.learning_rate,
