@@ -156,3 +156,18 @@ def test_keras_reduce_lr_on_plateau_works_with_the_compile_defaults():
     assert float(schedule.scale.numpy()) == pytest.approx(0.25)
     steps = int(model.optimizer.iterations.numpy())
     assert rates[-1] == pytest.approx(0.25 * float(LinearWarmup(1e-3, 200)(steps)))
+
+
+def test_a_lowered_rate_is_saved_and_restored_with_the_optimizer(tmp_path):
+    model = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
+    model.compile()
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    model.fit(x, batch_size=16, epochs=1, verbose=0)
+    model.optimizer.learning_rate = 0.1 * float(model.optimizer.learning_rate)
+    model.save_weights(tmp_path / "backup.weights.h5")  # what BackupAndRestore writes
+    again = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
+    again.compile()
+    again.fit(x, batch_size=16, epochs=1, verbose=0)  # builds the optimizer
+    again.load_weights(tmp_path / "backup.weights.h5")
+    assert float(again.optimizer._learning_rate.scale.numpy()) == pytest.approx(0.1)
+    assert int(again.optimizer.iterations.numpy()) == 2

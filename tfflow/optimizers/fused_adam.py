@@ -46,6 +46,13 @@ class FusedAdam(keras.optimizers.Adam):
         else:
             keras.optimizers.Optimizer.learning_rate.fset(self, value)
 
+    def build(self, var_list):
+        super().build(var_list)
+        if isinstance(self._learning_rate, LinearWarmup):
+            # Checkpointed with the slots, so a run resumed after `ReduceLROnPlateau` or a
+            # `DivergenceGuard` rollback lowered the rate keeps the lowered rate.
+            self._track_variable(self._learning_rate.scale)
+
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step
         try:
