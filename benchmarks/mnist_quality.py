@@ -23,6 +23,7 @@ refuses to resume with others.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -301,16 +302,23 @@ def plot_curve(csv_path: Path, png_path: Path, name: str) -> None:
     rows = list(csv.DictReader(csv_path.open()))
     hours = [float(r["wall_s"]) / 3600 for r in rows]
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    if name.startswith("nice"):
-        ax.plot(hours, [float(r["test_nats_unit_scale"]) for r in rows], marker="o")
+    nats = name.startswith("nice")
+
+    def score(bpd: str) -> float:  # nats on the NICE paper's [0, 1] scale, or bits/dim
+        return 784 * math.log(2.0) * (8.0 - float(bpd)) if nats else float(bpd)
+
+    ax.plot(hours, [score(r["test_bpd"]) for r in rows], marker="o", ms=3, label="test")
+    if rows and rows[0].get("val_bpd"):
+        ax.plot(hours, [score(r["val_bpd"]) for r in rows], ls=":", label="validation")
+        for before, row in itertools.pairwise(rows):  # the rate dropped after `row`'s epoch
+            if float(row["lr_scale"]) < float(before["lr_scale"]):
+                ax.axvline(float(row["wall_s"]) / 3600, color="gray", lw=0.8, ls="-.")
+    if nats:
         ax.axhline(1980.50, color="gray", ls="--", label="paper 1980.50")
-        ax.set_ylabel("test log-likelihood (nats)")
-    else:
-        ax.plot(hours, [float(r["test_bpd"]) for r in rows], marker="o")
-        ax.set_ylabel("test bits/dim")
+    ax.set_ylabel("log-likelihood (nats)" if nats else "bits/dim")
     ax.set_xlabel("wall time (hours)")
     ax.set_title(f"{name} on MNIST")
-    ax.legend() if name.startswith("nice") else None
+    ax.legend()
     fig.tight_layout()
     fig.savefig(png_path, dpi=100)
 
