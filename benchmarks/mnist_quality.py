@@ -13,7 +13,8 @@ command to continue), a CSV/PNG curve of validation and test bits/dim (and test 
 against wall time; the learning rate drops 0.3x whenever validation stalls for `--patience`
 epochs, and the best-validation weights are what the run keeps (see `run_long`).
 
-    python benchmarks/mnist_quality.py --long nice --run-dir runs/nice-mnist --hours 2
+    python benchmarks/mnist_quality.py --long nice --run-dir runs/nice-mnist --hours 2 \
+        --batch-size 200 [--seeds 1]   # long mode trains the first seed given (default 0)
 
 `--long nice_official` trains the same NICE with its authors' recipe instead of `compile()`'s
 (see `compile_official_nice`); a run records its model and batch size in `run.json` and
@@ -186,7 +187,13 @@ def _plateau_state(rows: list[dict]) -> dict:
 
 
 def run_long(
-    name: str, run_dir: Path, hours: float, batch: int, patience: int = 2, max_drops: int = 3
+    name: str,
+    run_dir: Path,
+    hours: float,
+    batch: int,
+    patience: int = 2,
+    max_drops: int = 3,
+    seed: int = 0,
 ) -> None:
     """Trains `name` for up to `hours`, resumable from `run_dir/backup`.
 
@@ -205,14 +212,15 @@ def run_long(
 
     run_dir.mkdir(parents=True, exist_ok=True)
     settings_path = run_dir / "run.json"
-    settings = {"model": name, "batch_size": batch}
+    settings = {"model": name, "batch_size": batch, "seed": seed}
     if settings_path.exists():  # a resumed run must train what it started with
-        saved = json.loads(settings_path.read_text())
+        saved = {"seed": 0, **json.loads(settings_path.read_text())}  # older runs: seed 0
         if saved != settings:
             raise SystemExit(f"{run_dir} was started with {saved}; resuming with {settings}.")
     else:
         settings_path.write_text(json.dumps(settings) + "\n")
-    train, val, test = load(name, MNIST, batch, 0)
+    keras.utils.set_random_seed(seed)
+    train, val, test = load(name, MNIST, batch, seed)
     model = build(name)
     if name == "nice_official":
         compile_official_nice(model, next(iter(train)))
@@ -351,7 +359,15 @@ def main(argv=None) -> int:
         return 0
     if args.long:
         run_dir = args.run_dir or Path(f"runs/{args.long}-mnist")
-        run_long(args.long, run_dir, args.hours, args.batch_size, args.patience, args.max_drops)
+        run_long(
+            args.long,
+            run_dir,
+            args.hours,
+            args.batch_size,
+            args.patience,
+            args.max_drops,
+            seed=args.seeds[0],
+        )
         return 0
     results = []
     for name in args.models:

@@ -103,3 +103,12 @@ def test_long_run_refuses_to_resume_with_other_settings(toy_run, tmp_path):
     mnist_quality.run_long("nice", tmp_path, hours=0.0, batch=50)
     with pytest.raises(SystemExit, match="was started with"):
         mnist_quality.run_long("nice", tmp_path, hours=0.0, batch=25)
+    with pytest.raises(SystemExit, match="was started with"):
+        mnist_quality.run_long("nice", tmp_path, hours=0.0, batch=50, seed=1)
+
+
+def test_a_run_recorded_before_seeds_resumes_as_seed_0(toy_run, tmp_path):
+    (tmp_path / "run.json").write_text('{"model": "nice", "batch_size": 50}\n')
+    mnist_quality.run_long("nice", tmp_path, hours=0.0, batch=50)
+    with pytest.raises(SystemExit, match="was started with"):
+        mnist_quality.run_long("nice", tmp_path, hours=0.0, batch=50, seed=2)
