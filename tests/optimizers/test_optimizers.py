@@ -171,3 +171,25 @@ def test_a_lowered_rate_is_saved_and_restored_with_the_optimizer(tmp_path):
     again.load_weights(tmp_path / "backup.weights.h5")
     assert float(again.optimizer._learning_rate.scale.numpy()) == pytest.approx(0.1)
     assert int(again.optimizer.iterations.numpy()) == 2
+
+
+@pytest.mark.parametrize("saved_rate, loaded_rate", [("float", "schedule"), ("schedule", "float")])
+def test_state_saved_with_a_float_rate_and_loaded_with_a_schedule_is_skipped_whole(
+    saved_rate, loaded_rate, tmp_path
+):
+    """Keras' rule (mismatched optimizer state is skipped with a warning), not a misload."""
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+
+    def trained(rate):
+        model = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
+        model.compile(warmup_steps=0 if rate == "float" else 10)
+        model.fit(x, batch_size=16, epochs=1, verbose=0)
+        return model
+
+    trained(saved_rate).save_weights(tmp_path / "w.weights.h5")
+    model = trained(loaded_rate)
+    before = [v.numpy().copy() for v in model.optimizer.variables]
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+        model.load_weights(tmp_path / "w.weights.h5")
+    for old, new in zip(before, model.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(old, new.numpy())

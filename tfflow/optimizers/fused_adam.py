@@ -9,6 +9,8 @@ from tfflow.optimizers.linear_warmup import LinearWarmup
 
 __all__ = ["FusedAdam"]
 
+_SCALE_KEY = "lr_scale"  # where a LinearWarmup scale is saved beside the optimizer state
+
 
 @keras.saving.register_keras_serializable(package="tfflow")
 class FusedAdam(keras.optimizers.Adam):
@@ -46,12 +48,22 @@ class FusedAdam(keras.optimizers.Adam):
         else:
             keras.optimizers.Optimizer.learning_rate.fset(self, value)
 
-    def build(self, var_list):
-        super().build(var_list)
+    def save_own_variables(self, store):
+        """Keras' optimizer state, plus a `LinearWarmup` schedule's `scale` under its own key,
+        so a run resumed after `ReduceLROnPlateau` or a `DivergenceGuard` rollback lowered
+        the rate keeps the lowered rate. (A separate key, not a tracked variable: that would
+        give a schedule optimizer as many variables as a float-rate one, whose extra
+        `learning_rate` variable Keras would then load into the wrong slots.)"""
+        super().save_own_variables(store)
         if isinstance(self._learning_rate, LinearWarmup):
-            # Checkpointed with the slots, so a run resumed after `ReduceLROnPlateau` or a
-            # `DivergenceGuard` rollback lowered the rate keeps the lowered rate.
-            self._track_variable(self._learning_rate.scale)
+            store[_SCALE_KEY] = self._learning_rate.scale.numpy()
+
+    def load_own_variables(self, store):
+        keys = [key for key in store.keys() if key != _SCALE_KEY]
+        super().load_own_variables({key: store[key] for key in keys})
+        if _SCALE_KEY in store.keys() and isinstance(self._learning_rate, LinearWarmup):
+            if len(keys) == len(self.variables):  # Keras loaded the rest of the state too
+                self._learning_rate.scale.assign(store[_SCALE_KEY])
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step
