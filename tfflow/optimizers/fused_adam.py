@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import tensorflow as tf
 
@@ -55,15 +57,26 @@ class FusedAdam(keras.optimizers.Adam):
         give a schedule optimizer as many variables as a float-rate one, whose extra
         `learning_rate` variable Keras would then load into the wrong slots.)"""
         super().save_own_variables(store)
-        if isinstance(self._learning_rate, LinearWarmup):
+        if isinstance(self._learning_rate, LinearWarmup) and self.built:
             store[_SCALE_KEY] = self._learning_rate.scale.numpy()
 
     def load_own_variables(self, store):
+        # Keras' mismatch warnings are re-raised on our caller, as if Keras' own method had
+        # been called directly.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self._load_state(store)
+        for warning in caught:
+            warnings.warn(warning.message, warning.category, stacklevel=2)
+
+    def _load_state(self, store) -> None:
+        if store is None or _SCALE_KEY not in store.keys():
+            super().load_own_variables(store)  # Keras' own format, untouched
+            return
         keys = [key for key in store.keys() if key != _SCALE_KEY]
         super().load_own_variables({key: store[key] for key in keys})
-        if _SCALE_KEY in store.keys() and isinstance(self._learning_rate, LinearWarmup):
-            if len(keys) == len(self.variables):  # Keras loaded the rest of the state too
-                self._learning_rate.scale.assign(store[_SCALE_KEY])
+        if isinstance(self._learning_rate, LinearWarmup) and len(keys) == len(self.variables):
+            self._learning_rate.scale.assign(store[_SCALE_KEY])  # the rest loaded too
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step
