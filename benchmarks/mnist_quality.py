@@ -161,6 +161,12 @@ def compile_official_nice(model, first_batch) -> None:
     )
 
 
+def nats_unit_scale(bpd: float) -> float:
+    """Test log-likelihood in nats on the NICE paper's [0, 1] scale from bits/dim on the 8-bit
+    scale: the density over [0, 256) plus the rescaling's log-det (log 256 per pixel)."""
+    return 784 * math.log(2.0) * (8.0 - bpd)
+
+
 def _learning_rate_schedule(model):
     """The optimizer's `LinearWarmup` (its `scale` lowers the rate), or None."""
     schedule = getattr(model.optimizer, "_learning_rate", None)
@@ -175,15 +181,21 @@ def _plateau_state(rows: list[dict]) -> dict:
         if not row.get("val_bpd"):
             continue  # a run started before validation was recorded
         scale = float(row["lr_scale"])
-        if float(row["val_bpd"]) < state["best"]:
-            state["best"], state["wait"] = float(row["val_bpd"]), 0
-        else:
-            state["wait"] += 1
+        _observe_validation(state, float(row["val_bpd"]))
         if scale < state["scale"]:
             state["drops"] += 1
             state["wait"] = 0
         state["scale"] = scale
     return state
+
+
+def _observe_validation(state: dict, val_bpd: float) -> bool:
+    """Counts an epoch's validation score into `state`; True when it is a new best."""
+    if val_bpd < state["best"]:
+        state["best"], state["wait"] = val_bpd, 0
+        return True
+    state["wait"] += 1
+    return False
 
 
 def run_long(
@@ -234,27 +246,20 @@ def run_long(
         columns = list(rows[0].keys())  # keep an older run's columns
     elapsed_before = float(rows[-1]["wall_s"]) if rows else 0.0
     plateau = _plateau_state(rows)
+    schedule = _learning_rate_schedule(model)
     start = time.time()
-    dims = 784
 
     class Curve(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            schedule = _learning_rate_schedule(model)
             if schedule is not None:  # after BackupAndRestore: a resumed run keeps its drops
                 schedule.scale.assign(plateau["scale"])
 
         def on_epoch_end(self, epoch, logs=None):
             val_bpd = bits_per_dim(model, val)
             bpd = bits_per_dim(model, test)
-            # Log-likelihood in nats on the [0, 1] scale of the NICE paper: subtract the
-            # rescaling's log-det (log 256 per dimension) from the density over [0, 256).
-            nats_unit_scale = -bpd * dims * math.log(2.0) + dims * math.log(256.0)
-            if val_bpd < plateau["best"]:
-                plateau["best"], plateau["wait"] = val_bpd, 0
+            nats = nats_unit_scale(bpd)
+            if _observe_validation(plateau, val_bpd):
                 model.save_weights(best_path)
-            else:
-                plateau["wait"] += 1
-            schedule = _learning_rate_schedule(model)
             if plateau["wait"] >= patience and schedule is not None:
                 if plateau["drops"] >= max_drops:
                     print(f"validation flat after {max_drops} rate drops; stopping")
@@ -270,7 +275,7 @@ def run_long(
                 "wall_s": f"{wall:.1f}",
                 "val_bpd": f"{val_bpd:.4f}",
                 "test_bpd": f"{bpd:.4f}",
-                "test_nats_unit_scale": f"{nats_unit_scale:.2f}",
+                "test_nats_unit_scale": f"{nats:.2f}",
                 "lr_scale": f"{plateau['scale']:.4g}",
             }
             new = not curve_path.exists()
@@ -281,7 +286,7 @@ def run_long(
                 writer.writerow(row)
             print(
                 f"epoch {epoch + 1}: val {val_bpd:.4f}, test {bpd:.4f} bits/dim, "
-                f"{nats_unit_scale:.1f} nats, rate scale {plateau['scale']:.3g}",
+                f"{nats:.1f} nats, rate scale {plateau['scale']:.3g}",
                 flush=True,
             )
             if time.time() - start > hours * 3600:
@@ -293,8 +298,10 @@ def run_long(
     if best_path.exists():
         model.load_weights(best_path)
         bpd = bits_per_dim(model, test)
-        nats = -bpd * dims * math.log(2.0) + dims * math.log(256.0)
-        print(f"best validation {plateau['best']:.4f} bits/dim: test {bpd:.4f}, {nats:.1f} nats")
+        print(
+            f"best validation {plateau['best']:.4f} bits/dim: test {bpd:.4f}, "
+            f"{nats_unit_scale(bpd):.1f} nats"
+        )
     model.save(run_dir / "model.keras")
     plot_curve(curve_path, run_dir / "curve.png", name)
 
@@ -313,7 +320,7 @@ def plot_curve(csv_path: Path, png_path: Path, name: str) -> None:
     nats = name.startswith("nice")
 
     def score(bpd: str) -> float:  # nats on the NICE paper's [0, 1] scale, or bits/dim
-        return 784 * math.log(2.0) * (8.0 - float(bpd)) if nats else float(bpd)
+        return nats_unit_scale(float(bpd)) if nats else float(bpd)
 
     ax.plot(hours, [score(r["test_bpd"]) for r in rows], marker="o", ms=3, label="test")
     if rows and rows[0].get("val_bpd"):
