@@ -158,16 +158,21 @@ def test_keras_reduce_lr_on_plateau_works_with_the_compile_defaults():
     assert rates[-1] == pytest.approx(0.25 * float(LinearWarmup(1e-3, 200)(steps)))
 
 
-def test_a_lowered_rate_is_saved_and_restored_with_the_optimizer(tmp_path):
+def _fitted_nice(warmup_steps: int | None = None) -> tfflow.NICE:
+    """A toy NICE compiled with the recipe (or `warmup_steps`) and trained for 2 steps, so its
+    optimizer is built; `warmup_steps=0` gives a float rate, anything else a schedule."""
     model = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
-    model.compile()
+    model.compile(warmup_steps=warmup_steps)
     x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
     model.fit(x, batch_size=16, epochs=1, verbose=0)
+    return model
+
+
+def test_a_lowered_rate_is_saved_and_restored_with_the_optimizer(tmp_path):
+    model = _fitted_nice()
     model.optimizer.learning_rate = 0.1 * float(model.optimizer.learning_rate)
     model.save_weights(tmp_path / "backup.weights.h5")  # what BackupAndRestore writes
-    again = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
-    again.compile()
-    again.fit(x, batch_size=16, epochs=1, verbose=0)  # builds the optimizer
+    again = _fitted_nice()
     again.load_weights(tmp_path / "backup.weights.h5")
     assert float(again.optimizer._learning_rate.scale.numpy()) == pytest.approx(0.1)
     assert int(again.optimizer.iterations.numpy()) == 2
@@ -178,16 +183,9 @@ def test_state_saved_with_a_float_rate_and_loaded_with_a_schedule_is_skipped_who
     saved_rate, loaded_rate, tmp_path
 ):
     """Keras' rule (mismatched optimizer state is skipped with a warning), not a misload."""
-    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
-
-    def trained(rate):
-        model = tfflow.NICE((4,), coupling_layers=2, hidden_layers=1, hidden_units=8)
-        model.compile(warmup_steps=0 if rate == "float" else 10)
-        model.fit(x, batch_size=16, epochs=1, verbose=0)
-        return model
-
-    trained(saved_rate).save_weights(tmp_path / "w.weights.h5")
-    model = trained(loaded_rate)
+    warmup = {"float": 0, "schedule": 10}
+    _fitted_nice(warmup[saved_rate]).save_weights(tmp_path / "w.weights.h5")
+    model = _fitted_nice(warmup[loaded_rate])
     before = [v.numpy().copy() for v in model.optimizer.variables]
     with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
         model.load_weights(tmp_path / "w.weights.h5")
