@@ -108,6 +108,7 @@ CASES: dict[str, Case] = {
     "conv1x1_plain": Case(lambda: tb.InvertibleConv1x1((2, 3, 4), lu_decomposed=False), (2, 3, 4)),
     "factor_out_learned_prior": Case(_factor_out(True), (2, 2, 4)),
     "factor_out_plain": Case(_factor_out(False), (2, 2, 4)),
+    "pixel_support": Case(lambda: tb.PixelSupport((2, 2, 1)), (2, 2, 1), 0.0, 256.0, False),
     "pixel_scaling": Case(lambda: tb.PixelScaling((2, 2, 1)), (2, 2, 1), 0.0, 256.0, False),
     "pixel_scaling_glow": Case(
         lambda: tb.PixelScaling((3,), n_bits=5, shift=-0.5), (3,), 0.0, 32.0, False

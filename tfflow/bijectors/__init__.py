@@ -20,6 +20,7 @@ from tfflow.bijectors.logit import Logit
 from tfflow.bijectors.partitions import PARTITIONS, Partition
 from tfflow.bijectors.permutations import random_permutation, reverse_permutation
 from tfflow.bijectors.pixel_scaling import PixelScaling
+from tfflow.bijectors.pixel_support import PixelSupport
 from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.scaling import Scaling
 from tfflow.bijectors.squeeze import Squeeze
@@ -37,6 +38,7 @@ __all__ = [
     "Logit",
     "Partition",
     "PixelScaling",
+    "PixelSupport",
     "Recompute",
     "Scaling",
     "Squeeze",

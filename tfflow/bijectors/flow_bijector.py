@@ -23,6 +23,7 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.bijectors.chain import _Chain
 from tensorflow_probability.python.bijectors.invert import _Invert
 
+from tfflow._compat.tfp import greedy_bijector_cache
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.partitions import split_halves
 
@@ -58,9 +59,21 @@ class FlowBijector(tfb.Bijector):
     `_inverse_and_log_det(y, **kwargs) -> (x, ildj)`, where the log-determinants are reduced
     over the bijector's minimum event dims (so they have the batch shape of the input), and
     list the Keras layers holding their parameters in `keras_layers`.
+
+    Through TFP's own methods too, each conditioner runs once per input: `forward(x)` stores
+    the log-determinant in TFP's bijector cache (as TFP's `FFJORD` does), so the
+    `forward_log_det_jacobian(x)` that `TransformedDistribution.log_prob`, `Chain` and
+    `Invert` call next on the same tensor is a lookup.
+
+    Once called, the bijector's `variables` and `trainable_variables` (tf.Module's, which TFP
+    distributions, `Chain`, `Invert` and `tfp.math.minimize` collect) hold the TensorFlow
+    variables of its Keras layers; Keras 3 layers are not `tf.Module`s, so they would
+    otherwise be invisible to TFP code.
     """
 
     keras_layers: Sequence[keras.layers.Layer] = ()
+
+    _cache = greedy_bijector_cache("_augmented_forward", "_augmented_inverse")
 
     #: Event shape of the bijectors that can also work on the two halves of the last axis of
     #: their input (`split_halves`: the first `n // 2` and the last `n - n // 2` entries),
@@ -88,6 +101,32 @@ class FlowBijector(tfb.Bijector):
 
     def _inverse_log_det_jacobian(self, y, **kwargs):
         return self._inverse_and_log_det(y, **kwargs)[1]
+
+    def _augmented_forward(self, x, **kwargs):
+        y, fldj = self._forward_and_log_det(x, **kwargs)
+        self._track_layer_variables()
+        return y, {"fldj": fldj, "ildj": -fldj}
+
+    def _augmented_inverse(self, y, **kwargs):
+        x, ildj = self._inverse_and_log_det(y, **kwargs)
+        self._track_layer_variables()
+        return x, {"ildj": ildj, "fldj": -ildj}
+
+    def _track_layer_variables(self) -> None:
+        """Holds the TF variables of `keras_layers` in an attribute that `tf.Module` walks.
+
+        Keras creates a layer's weights on its first call, so this runs after each call and
+        rebinds the attribute only when the set of variables changed.
+        """
+        found = []
+        for layer in self.keras_layers:
+            for weight in layer.weights:
+                value = weight.value if isinstance(weight, keras.Variable) else weight
+                if isinstance(value, tf.Variable):
+                    found.append(value)
+        known = self.__dict__.get("_keras_layer_variables", ())
+        if len(found) != len(known) or any(a is not b for a, b in zip(found, known, strict=True)):
+            self._keras_layer_variables = tuple(found)
 
     def _forward_and_log_det(self, x, **kwargs):
         raise NotImplementedError
@@ -118,6 +157,7 @@ def _pass(bijector: tfb.Bijector, x: tf.Tensor, forward: bool, event_ndims: int 
     if isinstance(bijector, FlowBijector):
         method = bijector._forward_and_log_det if forward else bijector._inverse_and_log_det
         y, ldj = method(x, **own_kwargs)
+        bijector._track_layer_variables()
         ldj = _reduce_extra(ldj, event_ndims - _event_ndims_of(bijector, forward))
         out_ndims = (
             bijector.forward_event_ndims(event_ndims)
@@ -161,6 +201,7 @@ class _HalvesRun:
             else bijector._inverse_halves_and_log_det
         )
         self.first, self.second, terms = method(self.first, self.second, **kwargs)
+        bijector._track_layer_variables()
         if terms is not None:
             terms = tf.cast(terms, self.dtype)
             key = tuple(terms.shape.as_list())

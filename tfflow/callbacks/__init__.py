@@ -8,7 +8,11 @@ from tfflow.callbacks.atomic_files import (
     atomic_write_bytes,
     atomic_write_text,
 )
-from tfflow.callbacks.divergence_guard import DivergenceGuard, NonFiniteInputError
+from tfflow.callbacks.divergence_guard import (
+    DivergenceGuard,
+    NonFiniteInputError,
+    TrainingDivergedError,
+)
 
 __all__ = [
     "AtomicBackupAndRestore",
@@ -16,6 +20,7 @@ __all__ = [
     "AtomicWriteError",
     "DivergenceGuard",
     "NonFiniteInputError",
+    "TrainingDivergedError",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",

@@ -7,11 +7,17 @@ import math
 import keras
 import numpy as np
 
-__all__ = ["DivergenceGuard", "NonFiniteInputError"]
+from tfflow._compat.keras import learning_rate_schedule
+
+__all__ = ["DivergenceGuard", "NonFiniteInputError", "TrainingDivergedError"]
 
 
 class NonFiniteInputError(ValueError):
     """A training batch contained NaN or infinite values."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """Training kept diverging: `DivergenceGuard` reached its `max_rollbacks`."""
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -21,15 +27,27 @@ class DivergenceGuard(keras.callbacks.Callback):
     running mean) and the number of non-finite input values, both recorded by
     `FlowModel.train_step`:
 
-    - non-finite inputs: restores the last good weights and stops training with a
-      `NonFiniteInputError` naming the batch and its statistics (NaN data is a data bug,
-      not a learning-rate problem);
+    - non-finite inputs: restores the last good weights and raises `NonFiniteInputError`
+      out of `fit`, naming the batch and its statistics (NaN data is a data bug, not a
+      learning-rate problem);
     - a non-finite loss, or a loss above `spike_factor` x the running average (in nats per
       example, after `warmup_batches`): restores the last good weights and optimizer state,
-      multiplies the learning rate by `lr_factor`, logs what happened, and continues. After
-      `max_rollbacks` rollbacks it stops training (weights stay at the last good copy).
+      multiplies the learning rate in effect by `lr_factor` (so consecutive rollbacks
+      compound: `lr_factor**n` after `n`), logs what happened, and continues. The
+      `max_rollbacks`-th rollback restores the last good weights and raises
+      `TrainingDivergedError` out of `fit`.
 
-    A copy of the weights is kept every `snapshot_every` good batches (in host memory).
+    Both errors are raised from the batch that found them, so Keras never ends the
+    interrupted epoch: no checkpoint, CSV row or `on_epoch_end` records it as complete.
+
+    The rate is lowered through the optimizer's `learning_rate` for a float rate and through
+    `scale` for a `tfflow.optimizers.LinearWarmup` schedule; another schedule is left
+    unchanged (the rollback still happens, and the log line says so).
+
+    A copy of the weights and optimizer state is taken every `snapshot_every` good batches
+    (in host memory). It becomes the one rollbacks return to only once the next batch's loss,
+    computed at those weights, is good: weights just updated by a step have not been checked
+    yet, and returning to weights that already diverge would roll back forever.
 
     Args:
         spike_factor: a loss above `spike_factor * running average` counts as divergence;
@@ -65,15 +83,15 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.verbose = verbose
         self.rollbacks: list[dict] = []
         self.error: NonFiniteInputError | None = None
-        self._snapshot = None
+        self._snapshot = None  # checked: the loss at these weights was good
+        self._pending = None  # taken after the latest good batch; checked by the next one
         self._average = None
         self._good = 0
 
-    def _take_snapshot(self) -> None:
-        optimizer = self.model.optimizer
-        self._snapshot = (
+    def _copy_state(self) -> tuple[list, list]:
+        return (
             [v.numpy().copy() for v in self.model.weights],
-            [v.numpy().copy() for v in optimizer.variables],
+            [v.numpy().copy() for v in self.model.optimizer.variables],
         )
 
     def _restore(self) -> None:
@@ -90,7 +108,8 @@ class DivergenceGuard(keras.callbacks.Callback):
                 v.assign(value)
 
     def on_train_begin(self, logs=None):
-        self._take_snapshot()
+        self._snapshot = self._copy_state()
+        self._pending = None
         self._good = 0
 
     def on_train_batch_end(self, batch, logs=None):
@@ -108,9 +127,8 @@ class DivergenceGuard(keras.callbacks.Callback):
                 f"restored the last good weights. Clean the data (e.g. `tf.data` "
                 f"`.filter(lambda x: tf.reduce_all(tf.math.is_finite(x)))`)."
             )
-            self.model.stop_training = True
             print(f"DivergenceGuard: {self.error}")
-            return
+            raise self.error
         diverged = not math.isfinite(loss)
         if (
             not diverged
@@ -124,30 +142,46 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._roll_back(batch, loss)
             return
         self._average = loss if self._average is None else 0.95 * self._average + 0.05 * loss
+        if self._pending is not None:
+            self._snapshot, self._pending = self._pending, None
         self._good += 1
         if self._good % self.snapshot_every == 0:
-            self._take_snapshot()
+            self._pending = self._copy_state()
 
     def _roll_back(self, batch: int, loss: float) -> None:
-        self._restore()
         optimizer = self.model.optimizer
         inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+        # The rate in effect now, before the snapshot's optimizer state (which holds a float
+        # rate as a variable) is restored: cutting that compounds across rollbacks.
         old_lr = float(keras.ops.convert_to_numpy(inner.learning_rate))
-        new_lr = old_lr * self.lr_factor
-        schedule = inner._learning_rate
-        if hasattr(schedule, "scale"):  # tfflow.optimizers.LinearWarmup
-            schedule.scale.assign(schedule.scale * self.lr_factor)
-        elif isinstance(schedule, keras.Variable):
-            schedule.assign(new_lr)
-        else:
+        self._pending = None
+        self._restore()
+        schedule = learning_rate_schedule(inner)
+        if schedule is None:
+            new_lr = old_lr * self.lr_factor
             inner.learning_rate = new_lr
+        elif hasattr(schedule, "scale"):  # tfflow.optimizers.LinearWarmup
+            schedule.scale.assign(schedule.scale * self.lr_factor)
+            new_lr = old_lr * self.lr_factor
+        else:
+            new_lr = old_lr
         self.rollbacks.append({"batch": batch, "loss": loss, "new_learning_rate": new_lr})
+        average = self._average if self._average is not None else float("nan")
+        if len(self.rollbacks) >= self.max_rollbacks:
+            raise TrainingDivergedError(
+                f"training diverged {len(self.rollbacks)} times (max_rollbacks="
+                f"{self.max_rollbacks}); the last time at batch {batch} with loss {loss:.4g} "
+                f"(running average {average:.4g}). Restored the last good weights. Lower the "
+                f"learning rate, clip gradients (compile(clipnorm=1.0)) or check the data."
+            )
         if self.verbose:
+            change = (
+                f"learning rate {old_lr:.3g} -> {new_lr:.3g}"
+                if new_lr != old_lr
+                else f"learning rate {old_lr:.3g} unchanged ({type(schedule).__name__} "
+                "cannot be rescaled)"
+            )
             print(
                 f"DivergenceGuard: batch {batch} loss {loss:.4g} (running average "
-                f"{self._average if self._average is not None else float('nan'):.4g}); rolled "
-                f"back to the last good weights, learning rate {old_lr:.3g} -> {new_lr:.3g}."
+                f"{average:.4g}); rolled back to the last good weights, {change}."
             )
-        if len(self.rollbacks) >= self.max_rollbacks:
-            print(f"DivergenceGuard: {len(self.rollbacks)} rollbacks; stopping training.")
-            self.model.stop_training = True

@@ -18,6 +18,7 @@ from tfflow.bijectors.flow_bijector import (
     inverse_and_log_det,
     walk_bijectors,
 )
+from tfflow.bijectors.pixel_support import PixelSupport
 from tfflow.bijectors.scaling import Scaling
 from tfflow.callbacks.divergence_guard import DivergenceGuard
 from tfflow.optimizers.fused_adam import FusedAdam
@@ -44,7 +45,15 @@ class FlowModel(keras.Model):
     `log_prob(x) = log p_base(f(x)) + log|det df/dx|`, evaluated in one pass over the flow
     (each conditioner network runs once). `bits_per_dim(x) = -log_prob(x) / (D ln 2)`.
     For image models (`pixels=True`) `x` holds pixel values in `[0, 2**n_bits)`, so bits/dim
-    are those of published tables; inputs outside that range get `log_prob = -inf`.
+    are those of published tables; inputs outside that range get `log_prob = -inf` (the flow
+    begins with `PixelSupport`, so `model.distribution.log_prob` agrees).
+
+    Integer pixels: `fit` (and `train_step`) dequantizes integer input, `x + u` with
+    `u ~ U[0, 1)^D` drawn in-graph, new noise every step and replica, so the training loss
+    is the dequantized objective `E_u[-log p(x + u)]` (a continuous density fitted to the
+    integer lattice itself could put unbounded mass on its points). `log_prob`,
+    `bits_per_dim` and `evaluate` read integer input deterministically, at the bin centres
+    `k + 0.5`. Float input in `[0, 2**n_bits)` is taken as already dequantized.
 
     Args:
         input_shape: shape of one example, e.g. `(28, 28, 1)` or `(2,)`.
@@ -55,6 +64,9 @@ class FlowModel(keras.Model):
         num_classes: makes the model class-conditional: a learned per-class prior
             (`ClassConditionalPrior`) ends the flow, and `log_prob`, `sample`, `encode`,
             `decode` and `fit` take integer `labels` (fit: `(x, labels)` pairs).
+        dequantization: how `fit` treats integer pixels: `"uniform"` (add `U[0, 1)` noise
+            each step) or `"none"` (train on the bin centres `k + 0.5`: a fit to the
+            lattice, whose loss is not a likelihood of the data).
         **kwargs: `keras.Model` arguments (`name`, ...).
     """
 
@@ -66,6 +78,7 @@ class FlowModel(keras.Model):
         n_bits: int = 8,
         learning_rate: float = 1e-3,
         num_classes: int | None = None,
+        dequantization: str = "uniform",
         **kwargs,
     ):
         # Never let Keras cast inputs to a mixed-precision compute dtype: pixel values and
@@ -80,6 +93,14 @@ class FlowModel(keras.Model):
             )
         if prior not in ("normal", "logistic"):
             raise ValueError(f"`prior` must be 'normal' or 'logistic'; received {prior!r}.")
+        if dequantization not in ("uniform", "none"):
+            raise ValueError(
+                f"`dequantization` must be 'uniform' or 'none'; received {dequantization!r}."
+            )
+        self.dequantization = dequantization
+        # Base of the stateless seeds of `fit`'s dequantization noise (seeded by
+        # `keras.utils.set_random_seed`, like Keras' own initialisers).
+        self._noise_seed = int(np.random.randint(0, 2**31 - 1))
         self.data_shape = shape
         self.prior = prior
         self.pixels = bool(pixels)
@@ -93,6 +114,8 @@ class FlowModel(keras.Model):
         # mixed precision); conditioner networks compute in the policy's compute dtype.
         self.flow_dtype = self.dtype_policy.variable_dtype
         flow = self.build_flow()
+        if self.pixels:
+            flow = tfb.Chain([flow, PixelSupport(shape, self.n_bits)], name=flow.name)
         if self.num_classes is not None:
             prior = ClassConditionalPrior(self.event_size, self.num_classes, name="class_prior")
             flow = tfb.Chain([prior, flow], name=f"{flow.name}_conditional")
@@ -219,22 +242,10 @@ class FlowModel(keras.Model):
         """Exact `log p(x)` (or `log p(x | labels)`) in nats, one value per example."""
         x = self._as_data(x)
         conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
-        in_support = None
-        if self.pixels:
-            axes = list(range(-len(self.data_shape), 0))
-            high = tf.cast(2.0**self.n_bits, x.dtype)
-            in_support = tf.reduce_all((x >= 0) & (x < high), axis=axes)
-            # Evaluate out-of-support examples at a harmless point, then report -inf for them
-            # (a NaN there would also poison gradients of the whole batch).
-            mask = tf.reshape(in_support, tf.concat([tf.shape(in_support), [1] * len(axes)], 0))
-            x = tf.where(mask, x, tf.fill(tf.shape(x), tf.cast(0.5 * high, x.dtype)))
         z, log_det = forward_and_log_det(self.flow, x, **conditions)
-        log_prob = self._base_log_prob(z) + tf.cast(
+        return self._base_log_prob(z) + tf.cast(
             log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
         )
-        if in_support is not None:
-            log_prob = tf.where(in_support, log_prob, tf.cast(-np.inf, log_prob.dtype))
-        return log_prob
 
     def bits_per_dim(self, x, labels=None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`: bits per dimension on the data's scale."""
@@ -332,13 +343,20 @@ class FlowModel(keras.Model):
                 recipe's learning rate and warmup, or None for the recipe's optimizer.
                 `"adam"` builds `tfflow.optimizers.FusedAdam` (Keras' Adam update in one
                 fused kernel per variable).
-            learning_rate: overrides the model's `learning_rate`.
-            warmup_steps: linear warmup steps (default: the recipe's).
-            clipnorm: clip the global gradient norm to this value (off by default).
+            learning_rate: overrides the model's `learning_rate` (optimizers built here).
+            warmup_steps: linear warmup steps (default: the recipe's; optimizers built here).
+            clipnorm: clip the global gradient norm to this value (off by default). Also
+                applied to an optimizer object that is not built yet.
             ema_momentum: keep an exponential moving average of the weights with this
                 momentum (e.g. 0.999); Keras swaps it into the model at the end of `fit`.
+                Also applied to an optimizer object that is not built yet.
             **kwargs: other `keras.Model.compile` arguments (`jit_compile`: default
                 `default_jit_compile()`, ...).
+
+        Raises:
+            ValueError: `learning_rate` or `warmup_steps` with an optimizer object (they
+                belong to its constructor), or `clipnorm`/`ema_momentum` that the given
+                optimizer cannot take (already built, or clipping set otherwise).
         """
         if optimizer is None or isinstance(optimizer, str):
             recipe = self.optimizer_recipe
@@ -359,6 +377,14 @@ class FlowModel(keras.Model):
                 optimizer = keras.optimizers.get(
                     {"class_name": name, "config": {"learning_rate": schedule, **options}}
                 )
+        else:
+            _apply_options(
+                optimizer,
+                learning_rate=learning_rate,
+                warmup_steps=warmup_steps,
+                clipnorm=clipnorm,
+                ema_momentum=ema_momentum,
+            )
         kwargs.setdefault("jit_compile", self.default_jit_compile())
         super().compile(optimizer=optimizer, **kwargs)
 
@@ -400,10 +426,39 @@ class FlowModel(keras.Model):
         return data
 
     def _nll(self, x, training: bool) -> tf.Tensor:
-        log_prob = self(x, training=training)
-        return -tf.reduce_mean(tf.cast(log_prob, tf.float32))
+        """`-log p(x)` per example, in float32."""
+        return -tf.cast(self(x, training=training), tf.float32)
+
+    def dequantize(self, x) -> tf.Tensor:
+        """`fit`'s view of a batch: integer pixels plus `U[0, 1)` noise (see the class doc).
+
+        The noise is stateless, seeded by the model's seed plus the replica id and by the
+        optimizer step, so every step and every replica of a `tf.distribute` strategy draws
+        new noise, and a rerun from the same seed draws the same. Values stay below
+        `2**n_bits` (float32 would round `255 + 0.99999997` up to 256). Returns `x` unchanged
+        when it is floating point, for models of real-valued data, and with
+        `dequantization="none"`.
+        """
+        x = tf.convert_to_tensor(x)
+        is_integer = x.dtype.is_integer or x.dtype == tf.bool
+        if not (self.pixels and is_integer) or self.dequantization == "none":
+            return x
+        replica = tf.distribute.get_replica_context()
+        replica_id = 0 if replica is None else replica.replica_id_in_sync_group
+        step = 0 if self.optimizer is None else self.optimizer.iterations
+        seed = tf.stack(
+            [
+                tf.cast(self._noise_seed, tf.int64) + tf.cast(replica_id, tf.int64),
+                tf.cast(step, tf.int64),
+            ]
+        )
+        dtype = self.flow_dtype
+        noise = tf.random.stateless_uniform(tf.shape(x), seed, dtype=dtype)
+        below_top = np.nextafter(np.array(2.0**self.n_bits, dtype), np.array(0.0, dtype))
+        return tf.minimum(tf.cast(x, dtype) + noise, tf.constant(below_top, dtype))
 
     def _update_metrics(self, nll: tf.Tensor) -> dict:
+        """Accumulates per-example `nll`, so epoch values weight every example equally."""
         self.loss_tracker.update_state(nll)
         self.bpd_tracker.update_state(nll / (self.event_size * math.log(2.0)))
         results = {m.name: m.result() for m in self.metrics}
@@ -415,11 +470,15 @@ class FlowModel(keras.Model):
 
     def train_step(self, data):
         x = self._unpack(data)
+        if isinstance(x, tuple):
+            x = (self.dequantize(x[0]), x[1])
+        else:
+            x = self.dequantize(x)
         if self.guard_state is not None:
             self.guard_state.record_inputs(x[0] if isinstance(x, tuple) else x)
         with tf.GradientTape() as tape:
             nll = self._nll(x, training=True)
-            loss = nll
+            loss = tf.reduce_mean(nll)
             if self.losses:
                 loss = loss + tf.add_n([tf.cast(term, tf.float32) for term in self.losses])
             # Gradients are summed over replicas by tf.distribute: average the loss over them.
@@ -428,7 +487,7 @@ class FlowModel(keras.Model):
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
         if self.guard_state is not None:
-            self.guard_state.batch_loss.assign(nll)
+            self.guard_state.batch_loss.assign(tf.reduce_mean(nll))
         return self._update_metrics(nll)
 
     def test_step(self, data):
@@ -464,8 +523,9 @@ class FlowModel(keras.Model):
         ActNorm layers are first initialised on up to `init_examples` training examples.
         Unless `guard=False`, a `DivergenceGuard` (or the one given) watches every batch:
         a non-finite or spiking loss rolls back to the last good weights and lowers the
-        learning rate; non-finite input data stops training with `NonFiniteInputError`
-        after restoring the last good weights.
+        learning rate; non-finite input data, or the guard's `max_rollbacks`-th rollback,
+        restores the last good weights and raises `NonFiniteInputError` or
+        `TrainingDivergedError` out of `fit`, before Keras ends the epoch.
         """
         if self.needs_initialization() and x is not None:
             self.initialize(_first_examples(x, init_examples, batch_size))
@@ -478,10 +538,7 @@ class FlowModel(keras.Model):
             if self.guard_state is None:
                 with self.distribute_strategy.scope():
                     self.guard_state = _GuardState()
-        history = super().fit(x, y, batch_size, *args, callbacks=callbacks, **kwargs)
-        if guard and guard.error is not None:
-            raise guard.error
-        return history
+        return super().fit(x, y, batch_size, *args, callbacks=callbacks, **kwargs)
 
     def make_train_function(self, force: bool = False):
         """Keras' train function, with the optimizer built before the step is traced.
@@ -519,6 +576,7 @@ class FlowModel(keras.Model):
             "prior": self.prior,
             "learning_rate": self.learning_rate,
             "num_classes": self.num_classes,
+            "dequantization": self.dequantization,
         }
 
 
@@ -545,6 +603,43 @@ class _GuardState:
         self.nonfinite_inputs.assign(tf.reduce_sum(tf.cast(~finite, tf.float32)))
         self.input_min.assign(tf.reduce_min(tf.where(finite, x, np.inf)))
         self.input_max.assign(tf.reduce_max(tf.where(finite, x, -np.inf)))
+
+
+def _apply_options(optimizer, *, learning_rate, warmup_steps, clipnorm, ema_momentum) -> None:
+    """Applies `compile()`'s recipe options to a given optimizer object, or refuses them."""
+    kind = type(optimizer).__name__
+    for name, value in (("learning_rate", learning_rate), ("warmup_steps", warmup_steps)):
+        if value is not None:
+            raise ValueError(
+                f"`{name}` configures the optimizer that compile() builds; with an optimizer "
+                f"object ({kind}) set the rate or schedule in its constructor (e.g. "
+                f"`learning_rate=tfflow.optimizers.LinearWarmup(1e-3, warmup_steps=200)`), or "
+                f"pass the optimizer by name; received {name}={value!r}."
+            )
+    if clipnorm is None and ema_momentum is None:
+        return
+    target = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's
+    if target.built:
+        raise ValueError(
+            f"`clipnorm` and `ema_momentum` can only be applied to an optimizer that has not "
+            f"been built; {kind} has been. Pass `global_clipnorm=`/`use_ema=True, "
+            f"ema_momentum=` to its constructor instead."
+        )
+    if clipnorm is not None:
+        if target.clipnorm is not None or target.clipvalue is not None:
+            raise ValueError(
+                f"`clipnorm={clipnorm!r}` (global norm) conflicts with the {kind}'s own "
+                f"clipping (clipnorm={target.clipnorm!r}, clipvalue={target.clipvalue!r}); "
+                f"set one of them."
+            )
+        if not clipnorm > 0:
+            raise ValueError(f"`clipnorm` must be positive; received {clipnorm!r}.")
+        target.global_clipnorm = float(clipnorm)
+    if ema_momentum is not None:
+        if not 0 <= ema_momentum <= 1:
+            raise ValueError(f"`ema_momentum` must lie in [0, 1]; received {ema_momentum!r}.")
+        target.use_ema = True
+        target.ema_momentum = float(ema_momentum)
 
 
 def _in_multi_worker_mode() -> bool:
