@@ -9,7 +9,6 @@ import pytest
 import tfflow
 from tfflow.callbacks import DivergenceGuard, NonFiniteInputError, TrainingDivergedError
 from tfflow.cli.errors import EXIT_USAGE, run_reporting_errors
-from tfflow.optimizers import LinearWarmup
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -50,9 +49,9 @@ def test_blow_up_rolls_back_compounds_rate_cuts_and_recovers():
     history = model.fit(x, batch_size=64, epochs=2, verbose=0, guard=guard)
     assert len(guard.rollbacks) >= 2, "a learning rate of 3 should diverge more than once"
     _assert_compounding(guard, 3.0)
-    assert float(model.optimizer.learning_rate) == pytest.approx(guard.rollbacks[-1][
-        "new_learning_rate"
-    ])
+    assert float(model.optimizer.learning_rate) == pytest.approx(
+        guard.rollbacks[-1]["new_learning_rate"]
+    )
     # It recovered: the last epoch's loss is finite and the weights are usable.
     assert np.isfinite(history.history["loss"][-1])
     for v in model.weights:
@@ -165,9 +164,7 @@ def test_compile_applies_clipnorm_and_ema_to_an_optimizer_object():
     assert 0 < moved <= 0.1 * 0.5 + 1e-6
 
 
-@pytest.mark.parametrize(
-    "option, value", [("learning_rate", 1e-4), ("warmup_steps", 100)]
-)
+@pytest.mark.parametrize("option, value", [("learning_rate", 1e-4), ("warmup_steps", 100)])
 def test_compile_refuses_rate_options_with_an_optimizer_object(option, value):
     model = tfflow.RealNVP((4,), coupling_layers=2, hidden_units=8)
     with pytest.raises(ValueError, match=f"`{option}` configures the optimizer .* received"):
