@@ -30,9 +30,16 @@ class FusedAdam(keras.optimizers.Adam):
     ops dominated the kernel count and the graph's memory (benchmarks/README.md). Here it is
     one kernel per variable, with the step scalars computed once per dtype and step.
 
-    Falls back to Keras' own update for `amsgrad=True`, sparse (`IndexedSlices`) gradients
-    and under a `tf.distribute` strategy (distributed variables have no single handle), so
-    every configuration Keras' Adam supports still works.
+    Which path runs where (each tested against `keras.optimizers.Adam`):
+
+    - one device, float32/float64, eager, `tf.function` or XLA: the fused kernel;
+    - mixed precision (`mixed_float16`, `mixed_bfloat16`): the fused kernel on the float32
+      variables; under `mixed_float16` Keras wraps it in its `LossScaleOptimizer`, which
+      unscales the gradients before they reach it;
+    - inside any `tf.distribute` strategy (`MirroredStrategy`, `MultiWorkerMirroredStrategy`):
+      Keras' own update (a distributed variable has no single handle to hand the kernel),
+      with the same math; likewise for `amsgrad=True` and sparse (`IndexedSlices`)
+      gradients.
     """
 
     @property

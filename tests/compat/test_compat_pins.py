@@ -1,0 +1,46 @@
+"""Pins every private TensorFlow/Keras/TFP name `tfflow._compat` wraps: when a release moves
+one, these fail with a message naming it (tfflow never falls back silently)."""
+
+import keras
+import tensorflow as tf
+
+from tfflow import bijectors as tb
+from tfflow._compat.keras import learning_rate_schedule
+from tfflow._compat.tfp import greedy_bijector_cache
+from tfflow.optimizers import LinearWarmup
+
+
+def test_tfp_greedy_cache_turns_log_det_calls_into_lookups():
+    assert greedy_bijector_cache("_augmented_forward", "_augmented_inverse") is not None, (
+        "tensorflow_probability.python.internal.cache_util.BijectorCacheWithGreedyAttrs moved"
+    )
+    calls = []
+
+    class Counting(tb.PixelScaling):
+        def _forward_and_log_det(self, x):
+            calls.append("forward")
+            return super()._forward_and_log_det(x)
+
+        def _inverse_and_log_det(self, y):
+            calls.append("inverse")
+            return super()._inverse_and_log_det(y)
+
+    bijector = Counting((3,))
+    x = tf.constant([[1.0, 2.0, 3.0]])
+    y = bijector.forward(x)
+    bijector.forward_log_det_jacobian(x, event_ndims=1)
+    bijector.inverse_log_det_jacobian(y, event_ndims=1)
+    bijector.inverse(y)
+    assert calls == ["forward"], (
+        "TFP's bijector cache no longer stores the attributes tfflow's `_augmented_forward` "
+        f"returns (calls: {calls}); see tfflow/_compat/tfp.py"
+    )
+
+
+def test_keras_optimizer_keeps_its_schedule_in_learning_rate():
+    schedule = LinearWarmup(1e-3, warmup_steps=10)
+    assert learning_rate_schedule(keras.optimizers.Adam(schedule)) is schedule, (
+        "Keras optimizers no longer keep their schedule in `_learning_rate`; see "
+        "tfflow/_compat/keras.py"
+    )
+    assert learning_rate_schedule(keras.optimizers.Adam(1e-3)) is None
