@@ -15,7 +15,8 @@ from latex2mathml.converter import convert
 from mkdocs.exceptions import PluginError
 
 _MATH = re.compile(
-    r'<(?P<tag>span|div) class="arithmatex">\s*(?P<open>\\\(|\\\[)(?P<tex>.*?)(?:\\\)|\\\])\s*</(?P=tag)>',
+    r'<(?P<tag>span|div) class="arithmatex">\s*(?P<open>\\\(|\\\[)'
+    r"(?P<tex>.*?)(?:\\\)|\\\])\s*</(?P=tag)>",
     re.DOTALL,
 )
 
