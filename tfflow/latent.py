@@ -21,9 +21,13 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
+
+if TYPE_CHECKING:  # the helpers only call encode/decode/sample: any look-alike works
+    from tfflow.models import FlowModel
 
 __all__ = [
     "INTERPOLATION_METHODS",
@@ -71,7 +75,7 @@ def _batch(model, x, name: str) -> tf.Tensor:
 
 
 def interpolate(
-    model,
+    model: FlowModel,
     a,
     b,
     num_steps: int = 8,
@@ -149,7 +153,7 @@ def interpolate(
 
 
 def temperature_sweep(
-    model,
+    model: FlowModel,
     temperatures: Sequence[float],
     num_samples: int = 8,
     *,
@@ -193,7 +197,7 @@ def temperature_sweep(
 
 
 def attribute_direction(
-    model,
+    model: FlowModel,
     x,
     attributes,
     positive=1,
@@ -264,7 +268,7 @@ def attribute_direction(
 
 
 def apply_direction(
-    model,
+    model: FlowModel,
     x,
     direction,
     scales: Sequence[float] = (-1.0, 0.0, 1.0),

@@ -137,7 +137,9 @@ def _check_links_and_images(site: pathlib.Path, pages: dict[str, _PageParser]) -
                 continue  # external: not checked (the site is built offline)
             target = page
             if url.path:
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(page), url.path))
+                # 404.html links from the site root; other pages link relatively.
+                base = "" if url.path.startswith("/") else posixpath.dirname(page)
+                target = posixpath.normpath(posixpath.join(base, url.path.lstrip("/")))
                 if (site / target).is_dir():
                     target = posixpath.join(target, "index.html")
                 if not (site / target).exists():
