@@ -17,7 +17,7 @@ import numpy as np
 import tfflow
 from tfflow.callbacks.atomic_backup import AtomicBackupAndRestore
 from tfflow.callbacks.atomic_files import atomic_path
-from tfflow.data import DatasetArrays
+from tfflow.data import DatasetArrays, StreamingSource
 from tfflow.models import FlowModel
 from tfflow.training.builders import build_model, model_input_shape, resolve_config
 from tfflow.training.callbacks import make_callbacks
@@ -65,15 +65,15 @@ class TrainResult:
     export_path: pathlib.Path | None
 
 
-def dataset_record(arrays: DatasetArrays) -> dict[str, Any]:
+def dataset_record(arrays: DatasetArrays | StreamingSource) -> dict[str, Any]:
     """The `dataset` entry of `config.json`."""
     return {
         "name": arrays.name,
         "kind": arrays.kind,
         "shape": list(arrays.event_shape),
         "n_bits": arrays.n_bits,
-        "num_train": int(arrays.train.shape[0]),
-        "num_test": int(arrays.test.shape[0]),
+        "num_train": arrays.num_train,
+        "num_test": arrays.num_test,
         "num_classes": arrays.num_classes,
         "description": arrays.description,
     }
@@ -198,7 +198,7 @@ def _train(
             label_attribute=config.label_attribute,
         )
         step["detail"] = (
-            f"{arrays.train.shape[0]} train / {arrays.test.shape[0]} test examples of shape "
+            f"{arrays.num_train} train / {arrays.num_test} test examples of shape "
             f"{arrays.event_shape}"
         )
     config = resolve_config(config, arrays.kind)
