@@ -7,9 +7,9 @@ Two record layouts are read:
 - openai/glow's (`encoding="raw"`): `shape`, `data` (the raw `uint8` pixels, row-major `HWC`)
   and `label` (int64 `[1]`, 0 for unlabelled data).
 
-A split's files are the shards whose file name or folder name starts with `train`, or with
-`test`/`validation`/`valid`/`val` (glow keeps `train/*.tfrecords` and
-`validation/*.tfrecords`).
+The test split is the shards whose file name starts with `test`, `validation`, `valid` or
+`val` (then `-`, `_` or `.`), or that sit in a folder of one of these names (glow keeps
+`train/*.tfrecords` and `validation/*.tfrecords`); every other shard is training data.
 """
 
 import json
@@ -32,6 +32,7 @@ __all__ = ["INDEX_FILE", "is_tfrecord_path", "tfrecord_source", "write_tfrecords
 INDEX_FILE = "tfflow_dataset.json"
 ENCODINGS = ("png", "raw")
 _TEST_NAME = re.compile(r"^(test|validation|valid|val)([-_.]|$)", re.IGNORECASE)
+_TEST_FOLDERS = ("test", "validation", "valid", "val")
 _SUFFIX = re.compile(r"\.tfrecords?(-\d+-of-\d+)?$", re.IGNORECASE)
 _INDEX_BATCH = 4096
 
@@ -278,7 +279,7 @@ def _files(name: str) -> list[pathlib.Path]:
 
 
 def _is_test(path: pathlib.Path) -> bool:
-    return bool(_TEST_NAME.match(path.name) or _TEST_NAME.match(path.parent.name))
+    return bool(_TEST_NAME.match(path.name)) or path.parent.name.lower() in _TEST_FOLDERS
 
 
 def _parse_spec(layout: str) -> dict:
@@ -423,9 +424,10 @@ def tfrecord_source(
         limit = num_examples if split == "train" else None
         if shuffle_files and limit is None:
             dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+        # Training mixes records of a few files at a time; evaluation reads file after file.
         dataset = dataset.interleave(
             tf.data.TFRecordDataset,
-            cycle_length=min(len(paths), 4),
+            cycle_length=min(len(paths), 4) if shuffle_files else 1,
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
