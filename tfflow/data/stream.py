@@ -172,6 +172,12 @@ def make_stream(
         shuffle_buffer=min(shuffle_buffer, source.num_train),
         drop_remainder=drop_remainder,
     )
+    if not training:
+        # The split's size is known exactly; telling tf.data lets Keras show progress and
+        # know the end of a validation pass without running into it.
+        count = source.num_train if split == "train" else source.num_test
+        num_batches = count // batch_size if drop_remainder else -(-count // batch_size)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
     options = tf.data.Options()
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = (

@@ -29,6 +29,7 @@ __all__ = [
     "evaluation_pipeline",
     "load_run_data",
     "training_pipeline",
+    "training_steps",
 ]
 
 
@@ -203,6 +204,23 @@ def _batches(
         )
     flatten = _flatten_for(model_name, arrays, labels)
     return dataset if flatten is None else dataset.map(flatten)
+
+
+def training_steps(
+    arrays: DatasetArrays | StreamingSource, *, batch_size: int, steps_per_epoch: int | None
+) -> int | None:
+    """The `steps_per_epoch` to give `fit`; with a number, the training data is repeated.
+
+    `steps_per_epoch` when set. A stream is read as an endless (repeated) dataset with epochs
+    of `num_train // batch_size` steps (at least 1), one pass over the split: Keras then knows
+    the epoch length, and under `tf.distribute` workers whose file shards differ in size
+    still take the same number of steps. Arrays without `steps_per_epoch`: `None`, one pass.
+    """
+    if steps_per_epoch is not None:
+        return steps_per_epoch
+    if isinstance(arrays, StreamingSource):
+        return max(1, arrays.num_train // batch_size)
+    return None
 
 
 def training_pipeline(

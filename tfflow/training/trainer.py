@@ -28,6 +28,7 @@ from tfflow.training.datasets import (
     evaluation_pipeline,
     load_run_data,
     training_pipeline,
+    training_steps,
 )
 from tfflow.training.disk_space import check_free_space, required_free_bytes
 from tfflow.training.errors import RunConfigurationError
@@ -253,7 +254,10 @@ def _train(
             flip=config.flip,
             labels=config.conditional,
         )
-        if config.steps_per_epoch is not None:
+        steps_per_epoch = training_steps(
+            arrays, batch_size=config.batch_size, steps_per_epoch=config.steps_per_epoch
+        )
+        if steps_per_epoch is not None:
             train_data = train_data.repeat()
         test_data = evaluation_pipeline(
             arrays,
@@ -289,7 +293,7 @@ def _train(
         history = model.fit(
             train_data,
             epochs=config.epochs,
-            steps_per_epoch=config.steps_per_epoch,
+            steps_per_epoch=steps_per_epoch,
             validation_data=test_data,
             callbacks=callbacks,
             verbose=config.verbose,
