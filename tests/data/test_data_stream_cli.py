@@ -33,12 +33,13 @@ def _write_glow_layout(folder, counts: dict[str, int]) -> None:
                     writer.write(example.SerializeToString())
 
 
-@pytest.mark.parametrize("steps", [None, 3])
-def test_train_streams_a_tfrecord_pattern(capsys, tmp_path, monkeypatch, steps):
+@pytest.mark.parametrize("steps, glob", [(None, True), (3, False)])
+def test_train_streams_tfrecords(capsys, tmp_path, monkeypatch, steps, glob):
     monkeypatch.setattr("tfflow.data.progress.PROGRESS_INTERVAL_S", 0.0)  # a line per batch
     _write_glow_layout(tmp_path / "data", {"train": 40, "validation": 10})
     run_dir = tmp_path / "run"
-    pattern = str(tmp_path / "data" / "*" / "*.tfrecords")
+    # A quoted pattern, or the folder holding glow's train/ and validation/ folders.
+    pattern = str(tmp_path / "data" / "*" / "*.tfrecords") if glob else str(tmp_path / "data")
     argv = ["train", *TINY, "--dataset", pattern, "--epochs", "2", "--run-dir", str(run_dir)]
     if steps is not None:
         argv += ["--steps-per-epoch", str(steps)]

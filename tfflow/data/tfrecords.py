@@ -262,7 +262,13 @@ def is_tfrecord_path(name: str) -> bool:
     path = pathlib.Path(name).expanduser()
     if _SUFFIX.search(path.name) or ("*" in name and ".tfrecord" in name.lower()):
         return True
-    return path.is_dir() and (path / INDEX_FILE).is_file()
+    if not path.is_dir():
+        return False
+    if (path / INDEX_FILE).is_file():
+        return True
+    # openai/glow's layout: the shards one folder down (train/, validation/).
+    candidates = [*path.iterdir(), *(p for d in path.iterdir() if d.is_dir() for p in d.iterdir())]
+    return any(p.is_file() and _SUFFIX.search(p.name) for p in candidates)
 
 
 def _files(name: str) -> list[pathlib.Path]:
