@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=config.seed,
                 label_attribute=config.label_attribute,
             )
-            step["detail"] = f"{arrays.test.shape[0]:,} test examples"
+            step["detail"] = f"{arrays.num_test:,} test examples"
         if arrays.event_shape != trained.data_shape or arrays.kind != trained.kind:
             raise CommandLineError(
                 f"dataset {name!r} has {arrays.kind} examples of shape {arrays.event_shape}, "

@@ -31,7 +31,9 @@ minute on 2 CPU cores and writes runs/glow-digits."""
 _DATASETS_HELP = (
     "digits, digits_flat, moons, circles, checkerboard, 8gaussians, spirals, mnist, "
     "fashion_mnist, cifar10, celeb_a, imagenet_resized/32x32|64x64, or a path to an IDX folder, "
-    ".npz/.npy file or image folder"
+    ".npz/.npy file, image folder, or TFRecord files (a folder or a quoted pattern such as "
+    "'data/*.tfrecord', see tfflow.data.write_tfrecords); TFDS names, image folders and "
+    "TFRecords are streamed from disk, never loaded whole"
 )
 # Metavars of the model-size options; which models each configures comes from the table that
 # builds the models (`tfflow.training.builders.MODEL_SPECS`).

@@ -88,6 +88,25 @@ class DatasetArrays:
         return tuple(int(d) for d in self.train.shape[1:])
 
     @property
+    def num_train(self) -> int:
+        """The number of training examples."""
+        return int(self.train.shape[0])
+
+    @property
+    def num_test(self) -> int:
+        """The number of test examples."""
+        return int(self.test.shape[0])
+
+    @property
+    def has_labels(self) -> bool:
+        """Whether both splits carry class labels."""
+        return (
+            self.train_labels is not None
+            and self.test_labels is not None
+            and bool(self.num_classes)
+        )
+
+    @property
     def num_dims(self) -> int:
         """The number of values per example (used to report bits per dimension)."""
         return int(np.prod(self.event_shape))

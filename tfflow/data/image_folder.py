@@ -9,7 +9,7 @@ import tensorflow as tf
 from tfflow.data.coerce import split_last
 from tfflow.data.progress import CountProgress
 
-__all__ = ["IMAGE_SUFFIXES", "has_images", "load_image_folder"]
+__all__ = ["IMAGE_SUFFIXES", "has_images", "list_image_folder", "load_image_folder"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
@@ -124,6 +124,33 @@ def load_image_folder(
             image sizes differ.
     """
     directory = pathlib.Path(directory)
+    splits, class_names = list_image_folder(directory)
+    (train_paths, train_labels), (test_paths, test_labels) = splits["train"], splits["test"]
+    images = _stack(list(train_paths) + list(test_paths), directory, progress)
+    train, test = images[: len(train_paths)], images[len(train_paths) :]
+    return train, test, train_labels, test_labels, class_names
+
+
+def list_image_folder(
+    directory: str | pathlib.Path,
+) -> tuple[dict[str, tuple[list[pathlib.Path], np.ndarray | None]], list[str] | None]:
+    """Lists the images of a folder and splits them, without decoding any.
+
+    The layouts and the split are those of `load_image_folder`: `train`/`test` subfolders, or
+    the files permuted with `numpy.random.RandomState(0)` and the last 10% held out.
+
+    Args:
+        directory: The folder.
+
+    Returns:
+        `({"train": (paths, labels), "test": (paths, labels)}, class_names)`; labels are
+        `int64` arrays, or `None` (and `class_names` `None`) without class subfolders.
+
+    Raises:
+        ValueError: If there are no images, layouts are mixed, or the splits disagree on the
+            classes.
+    """
+    directory = pathlib.Path(directory)
     if (directory / "train").is_dir() and (directory / "test").is_dir():
         train_paths, train_labels, class_names = _collect(directory / "train", None)
         test_paths, test_labels, _ = _collect(directory / "test", class_names)
@@ -131,20 +158,18 @@ def load_image_folder(
             raise ValueError(
                 f"{directory / 'test'} has class subfolders but the train split has none."
             )
-        train, test = _stack(train_paths + test_paths, directory, progress), None
-        train, test = train[: len(train_paths)], train[len(train_paths) :]
         if class_names is None:
-            return train, test, None, None, None
-        return (
-            train,
-            test,
-            np.asarray(train_labels, np.int64),
-            np.asarray(test_labels, np.int64),
-            class_names,
-        )
+            return {"train": (train_paths, None), "test": (test_paths, None)}, None
+        return {
+            "train": (train_paths, np.asarray(train_labels, np.int64)),
+            "test": (test_paths, np.asarray(test_labels, np.int64)),
+        }, class_names
     paths, labels, class_names = _collect(directory, None)
     order = np.random.RandomState(0).permutation(len(paths))
-    images = _stack([paths[i] for i in order], directory, progress)
+    ordered = np.asarray([str(paths[i]) for i in order])
     label_array = None if labels is None else np.asarray(labels, np.int64)[order]
-    train, test, train_labels, test_labels = split_last(images, label_array)
-    return train, test, train_labels, test_labels, class_names
+    train, test, train_labels, test_labels = split_last(ordered, label_array)
+    return {
+        "train": ([pathlib.Path(name) for name in train], train_labels),
+        "test": ([pathlib.Path(name) for name in test], test_labels),
+    }, class_names

@@ -1,18 +1,15 @@
 """`make_dataset`: the `tf.data` input pipeline for training and evaluating flows."""
 
-from collections.abc import Callable
-
 import numpy as np
 import tensorflow as tf
 
+from tfflow.data.batching import batch_images, derive_seeds
 from tfflow.data.quantize import check_n_bits
 
 __all__ = ["MAX_SHUFFLE_BUFFER", "make_dataset"]
 
 # Shuffle buffers hold whole datasets up to this many examples (all of MNIST/CIFAR-10).
 MAX_SHUFFLE_BUFFER = 60_000
-# The fixed evaluation seed used when `seed=None`, so evaluation is always deterministic.
-_DEFAULT_EVAL_SEED = 0
 
 
 def _check_inputs(
@@ -59,36 +56,6 @@ def _check_inputs(
                 f"`labels` must have {x.shape[0]} rows to match `x`; received shape {labels.shape}."
             )
     return x, is_image
-
-
-def _derive_seeds(seed: int | None) -> tuple[int | None, int | None]:
-    """Two independent 31-bit seeds (shuffle, noise) from one user seed."""
-    if seed is None:
-        return None, None
-    first, second = np.random.SeedSequence(seed).generate_state(2) >> 1
-    return int(first), int(second)
-
-
-def _pixels_max(n_bits: int) -> np.float32:
-    # x + u with u < 1 can round up to 2**n_bits in float32; clamp just below it.
-    return np.nextafter(np.float32(2**n_bits), np.float32(0))
-
-
-def _dequantize(x: tf.Tensor, noise_seed: tf.Tensor, n_bits: int) -> tf.Tensor:
-    noise = tf.random.stateless_uniform(tf.shape(x), seed=noise_seed, dtype=tf.float32)
-    return tf.minimum(tf.cast(x, tf.float32) + noise, _pixels_max(n_bits))
-
-
-def _flip_batch(images: tf.Tensor, flip_seed: tf.Tensor) -> tf.Tensor:
-    coins = tf.random.stateless_uniform(tf.shape(images)[:1], seed=flip_seed) < 0.5
-    return tf.where(coins[:, tf.newaxis, tf.newaxis, tf.newaxis], images[:, :, ::-1], images)
-
-
-def _with_labels(fn: Callable[..., tf.Tensor], has_labels: bool) -> Callable[..., object]:
-    """Wraps `fn(x, *extra)` to act on the images of `x` or `(x, labels)` elements."""
-    if has_labels:
-        return lambda element, *extra: (fn(element[0], *extra), element[1])
-    return fn
 
 
 def make_dataset(
@@ -158,52 +125,25 @@ def make_dataset(
         drop_remainder = bool(training)
     has_labels = labels is not None
     dataset = tf.data.Dataset.from_tensor_slices((x, labels) if has_labels else x)
-    autotune = tf.data.AUTOTUNE
-    shuffle_seed, noise_seed = _derive_seeds(seed)
+    buffer = min(x.shape[0], MAX_SHUFFLE_BUFFER)
 
     if not is_image:
         if cache:
             dataset = dataset.cache()
         if training:
-            buffer = min(x.shape[0], MAX_SHUFFLE_BUFFER)
+            shuffle_seed = derive_seeds(seed)[0]
             dataset = dataset.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
-        return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(autotune)
-
-    if not training:
-        eval_seed = _DEFAULT_EVAL_SEED if seed is None else int(seed)
-
-        def evaluate(images: tf.Tensor, index: tf.Tensor) -> tf.Tensor:
-            if not dequantize:
-                return tf.cast(images, tf.float32)
-            key = tf.stack([tf.constant(eval_seed, tf.int64), index])
-            return _dequantize(images, key, n_bits)
-
-        dataset = dataset.enumerate().map(
-            lambda index, element: _with_labels(evaluate, has_labels)(element, index),
-            num_parallel_calls=autotune,
-        )
-        if cache:
-            dataset = dataset.cache()
-        return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(autotune)
-
-    if cache:
-        dataset = dataset.cache()
-    buffer = min(x.shape[0], MAX_SHUFFLE_BUFFER)
-    dataset = dataset.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    # One fresh int64 pair per batch and epoch: the stateless seed of that batch's randomness.
-    keys = tf.data.Dataset.random(seed=noise_seed, rerandomize_each_iteration=True).batch(2)
-
-    def augment(images: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
-        noise_key, flip_key = tf.unstack(tf.random.experimental.stateless_split(key, 2))
-        images = tf.cast(images, tf.float32)
-        if flip:
-            images = _flip_batch(images, flip_key)
-        if dequantize:
-            images = _dequantize(images, noise_key, n_bits)
-        return images
-
-    dataset = tf.data.Dataset.zip(dataset, keys).map(
-        _with_labels(augment, has_labels), num_parallel_calls=autotune
+        return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return batch_images(
+        dataset,
+        has_labels=has_labels,
+        batch_size=batch_size,
+        training=training,
+        n_bits=n_bits,
+        dequantize=dequantize,
+        flip=flip,
+        seed=seed,
+        shuffle_buffer=buffer,
+        cache=cache,
+        drop_remainder=drop_remainder,
     )
-    return dataset.prefetch(autotune)

@@ -10,7 +10,7 @@ from tfflow.data.arrays import DatasetArrays
 from tfflow.data.errors import DatasetUnavailableError
 from tfflow.data.progress import CountProgress
 
-__all__ = ["CELEBA_ATTRIBUTES", "TFDS_DATASETS", "load_tfds"]
+__all__ = ["CELEBA_ATTRIBUTES", "TFDS_DATASETS", "load_tfds", "unavailable_message"]
 
 # TFDS name -> (train split, test split).
 TFDS_DATASETS = {
@@ -102,6 +102,17 @@ def _check_label_attribute(name: str, label_attribute: str | None) -> None:
         )
 
 
+def unavailable_message(name: str, data_dir: str | None) -> str:
+    """The one-line message of `DatasetUnavailableError` for TFDS dataset `name`."""
+    where = data_dir or "the default TFDS data dir (~/tensorflow_datasets or $TFDS_DATA_DIR)"
+    return (
+        f"TFDS dataset {name!r} is not prepared in {where}, and tfflow never downloads. "
+        'On a machine with internet run `python -c "import tensorflow_datasets as tfds; '
+        f"tfds.load('{name}')\"` and copy ~/tensorflow_datasets here (or pass its location "
+        "as data_dir), or point at local files with --dataset path/to/dir_or_file."
+    )
+
+
 def load_tfds(
     name: str,
     *,
@@ -154,13 +165,7 @@ def load_tfds(
             with_info=True,
         )
     except AssertionError as err:  # TFDS's way of saying "not prepared here".
-        where = data_dir or "the default TFDS data dir (~/tensorflow_datasets or $TFDS_DATA_DIR)"
-        raise DatasetUnavailableError(
-            f"TFDS dataset {name!r} is not prepared in {where}, and tfflow never downloads. "
-            'On a machine with internet run `python -c "import tensorflow_datasets as tfds; '
-            f"tfds.load('{name}')\"` and copy ~/tensorflow_datasets here (or pass its location "
-            "as data_dir), or point at local files with --dataset path/to/dir_or_file."
-        ) from err
+        raise DatasetUnavailableError(unavailable_message(name, data_dir)) from err
     has_labels = "label" in info.features
     label_fn = _label_fn(name, has_labels, label_attribute)
     celeba = name == "celeb_a"

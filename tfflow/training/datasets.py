@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import glob
 import pathlib
 from collections.abc import Callable
 
 import tensorflow as tf
 
-from tfflow.data import KNOWN_DATASETS, DatasetArrays, load_arrays, make_dataset
+from tfflow.data import (
+    KNOWN_DATASETS,
+    DatasetArrays,
+    StreamingSource,
+    is_streamable,
+    load_arrays,
+    make_dataset,
+    make_stream,
+    open_source,
+)
 from tfflow.training.builders import model_input_shape
 from tfflow.training.errors import RunConfigurationError
 from tfflow.training.progress import echo
@@ -19,6 +29,7 @@ __all__ = [
     "evaluation_pipeline",
     "load_run_data",
     "training_pipeline",
+    "training_steps",
 ]
 
 
@@ -30,9 +41,12 @@ def check_dataset_name(dataset: str) -> None:
     """
     if dataset in KNOWN_DATASETS or pathlib.Path(dataset).expanduser().exists():
         return
+    if glob.has_magic(dataset) and glob.glob(str(pathlib.Path(dataset).expanduser())):
+        return
     raise RunConfigurationError(
         f"unknown dataset {dataset!r}: use one of {', '.join(KNOWN_DATASETS)}, or a path to "
-        "an IDX folder, a .npz/.npy file or an image folder."
+        "an IDX folder, a .npz/.npy file, an image folder, TFRecord files or a quoted pattern "
+        "such as 'data/*.tfrecord'."
     )
 
 
@@ -45,19 +59,34 @@ def load_run_data(
     seed: int = 0,
     label_attribute: str | None = None,
     progress: Callable[[str], None] | None = echo,
-) -> DatasetArrays:
-    """`tfflow.data.load_arrays`, with a user's mistakes raised as `RunConfigurationError`.
+    stream: bool = True,
+) -> DatasetArrays | StreamingSource:
+    """Opens a run's dataset, with a user's mistakes raised as `RunConfigurationError`.
+
+    With `stream`, TFDS datasets, TFRecord files and image folders are opened as a
+    `tfflow.data.StreamingSource` (`tfflow.data.open_source`: read file by file, never held
+    in memory); the small datasets (toys, digits, IDX folders, .npz/.npy) and everything
+    without `stream` are loaded by `tfflow.data.load_arrays` into a `DatasetArrays`.
 
     `DatasetUnavailableError` (a TFDS dataset not prepared offline) passes through unchanged;
     its message says how to pre-download the data. `label_attribute` picks the CelebA
-    attribute used as labels. While a TFDS split or a large image folder is read, `progress`
-    gets a line every few seconds (default: printed to stdout).
+    attribute used as labels. While a TFDS split, an image folder or TFRecord files are read
+    or indexed, `progress` gets a line every few seconds (default: printed to stdout).
 
     Raises:
         RunConfigurationError: If the name is unknown, a path does not exist or holds no
             usable data, or an option does not apply to the data (e.g. `n_bits` on toy data).
     """
     try:
+        if stream and is_streamable(dataset):
+            return open_source(
+                dataset,
+                data_dir=data_dir,
+                n_bits=n_bits,
+                num_examples=num_examples,
+                label_attribute=label_attribute,
+                progress=progress,
+            )
         return load_arrays(
             dataset,
             data_dir=data_dir,
@@ -90,7 +119,10 @@ def check_conditioning(*, conditional: bool, label_attribute: str | None) -> Non
 
 
 def conditioning_classes(
-    arrays: DatasetArrays, *, conditional: bool, label_attribute: str | None = None
+    arrays: DatasetArrays | StreamingSource,
+    *,
+    conditional: bool,
+    label_attribute: str | None = None,
 ) -> int | None:
     """The number of classes a run conditions on: the data's, or `None` if not `conditional`.
 
@@ -101,7 +133,7 @@ def conditioning_classes(
     check_conditioning(conditional=conditional, label_attribute=label_attribute)
     if not conditional:
         return None
-    if arrays.train_labels is None or arrays.test_labels is None or not arrays.num_classes:
+    if not arrays.has_labels:
         hint = (
             " CelebA has attributes instead: pick one as the label with --label-attribute "
             "(e.g. Smiling or Male)."
@@ -116,7 +148,7 @@ def conditioning_classes(
     return int(arrays.num_classes)
 
 
-def _flatten_for(model_name: str, arrays: DatasetArrays, labels: bool):
+def _flatten_for(model_name: str, arrays: DatasetArrays | StreamingSource, labels: bool):
     shape = model_input_shape(model_name, arrays.event_shape)
     if shape == arrays.event_shape:
         return None
@@ -125,17 +157,74 @@ def _flatten_for(model_name: str, arrays: DatasetArrays, labels: bool):
     return lambda x: tf.reshape(x, (-1,) + shape)
 
 
-def _labels(arrays: DatasetArrays, split: str, labels: bool):
+def _labels(arrays: DatasetArrays | StreamingSource, split: str, labels: bool):
+    """The `split` labels to pass on (`None` without `labels`), or a user error."""
     if not labels:
         return None
-    values = getattr(arrays, f"{split}_labels")
-    if values is None:
+    if not arrays.has_labels:
         raise RunConfigurationError(f"dataset {arrays.name!r} has no {split} labels.")
-    return values
+    return None if isinstance(arrays, StreamingSource) else getattr(arrays, f"{split}_labels")
+
+
+def _batches(
+    arrays: DatasetArrays | StreamingSource,
+    split: str,
+    model_name: str,
+    *,
+    training: bool,
+    batch_size: int,
+    seed: int,
+    flip: bool = False,
+    labels: bool = False,
+) -> tf.data.Dataset:
+    split_labels = _labels(arrays, split, labels)
+    # Keep every batch when the split is smaller than one batch (tiny smoke runs).
+    drop_remainder = training and (arrays.num_train >= batch_size)
+    if isinstance(arrays, StreamingSource):
+        dataset = make_stream(
+            arrays,
+            split,
+            batch_size=batch_size,
+            training=training,
+            seed=seed,
+            labels=labels,
+            flip=flip,
+            drop_remainder=drop_remainder,
+        )
+    else:
+        dataset = make_dataset(
+            getattr(arrays, split),
+            split_labels,
+            batch_size=batch_size,
+            training=training,
+            n_bits=arrays.n_bits,
+            flip=flip,
+            seed=seed,
+            drop_remainder=drop_remainder,
+        )
+    flatten = _flatten_for(model_name, arrays, labels)
+    return dataset if flatten is None else dataset.map(flatten)
+
+
+def training_steps(
+    arrays: DatasetArrays | StreamingSource, *, batch_size: int, steps_per_epoch: int | None
+) -> int | None:
+    """The `steps_per_epoch` to give `fit`; with a number, the training data is repeated.
+
+    `steps_per_epoch` when set. A stream is read as an endless (repeated) dataset with epochs
+    of `num_train // batch_size` steps (at least 1), one pass over the split: Keras then knows
+    the epoch length, and under `tf.distribute` workers whose file shards differ in size
+    still take the same number of steps. Arrays without `steps_per_epoch`: `None`, one pass.
+    """
+    if steps_per_epoch is not None:
+        return steps_per_epoch
+    if isinstance(arrays, StreamingSource):
+        return max(1, arrays.num_train // batch_size)
+    return None
 
 
 def training_pipeline(
-    arrays: DatasetArrays,
+    arrays: DatasetArrays | StreamingSource,
     model_name: str,
     *,
     batch_size: int,
@@ -146,6 +235,9 @@ def training_pipeline(
     """Shuffled, dequantized training batches in the model's input shape; with `labels`,
     `(x, labels)` pairs for class-conditional models.
 
+    A `StreamingSource` is read file by file (`tfflow.data.make_stream`); arrays go through
+    `tfflow.data.make_dataset`. Either way the pixels are `float32`, already dequantized.
+
     Raises:
         RunConfigurationError: If `flip` is asked for tabular data, or `labels` for data
             without labels.
@@ -154,37 +246,38 @@ def training_pipeline(
         raise RunConfigurationError(
             f"--flip needs image data; dataset {arrays.name!r} is {arrays.kind}."
         )
-    dataset = make_dataset(
-        arrays.train,
-        _labels(arrays, "train", labels),
-        batch_size=batch_size,
+    return _batches(
+        arrays,
+        "train",
+        model_name,
         training=True,
-        n_bits=arrays.n_bits,
-        flip=flip,
+        batch_size=batch_size,
         seed=seed,
-        # Keep every batch when the split is smaller than one batch (tiny smoke runs).
-        drop_remainder=arrays.train.shape[0] >= batch_size,
+        flip=flip,
+        labels=labels,
     )
-    flatten = _flatten_for(model_name, arrays, labels)
-    return dataset if flatten is None else dataset.map(flatten)
 
 
 def evaluation_pipeline(
-    arrays: DatasetArrays, model_name: str, *, batch_size: int, seed: int, labels: bool = False
+    arrays: DatasetArrays | StreamingSource,
+    model_name: str,
+    *,
+    batch_size: int,
+    seed: int,
+    labels: bool = False,
 ) -> tf.data.Dataset:
-    """The test split in order with deterministic dequantization, in the model's shape; with
-    `labels`, `(x, labels)` pairs for class-conditional models.
+    """The test split in order with deterministic dequantization, in the model's shape, every
+    example once; with `labels`, `(x, labels)` pairs for class-conditional models.
 
     Raises:
         RunConfigurationError: If `labels` is asked for data without labels.
     """
-    dataset = make_dataset(
-        arrays.test,
-        _labels(arrays, "test", labels),
-        batch_size=batch_size,
+    return _batches(
+        arrays,
+        "test",
+        model_name,
         training=False,
-        n_bits=arrays.n_bits,
+        batch_size=batch_size,
         seed=seed,
+        labels=labels,
     )
-    flatten = _flatten_for(model_name, arrays, labels)
-    return dataset if flatten is None else dataset.map(flatten)

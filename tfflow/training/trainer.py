@@ -17,7 +17,7 @@ import numpy as np
 import tfflow
 from tfflow.callbacks.atomic_backup import AtomicBackupAndRestore
 from tfflow.callbacks.atomic_files import atomic_path
-from tfflow.data import DatasetArrays
+from tfflow.data import DatasetArrays, StreamingSource
 from tfflow.models import FlowModel
 from tfflow.training.builders import build_model, model_input_shape, resolve_config
 from tfflow.training.callbacks import make_callbacks
@@ -28,6 +28,7 @@ from tfflow.training.datasets import (
     evaluation_pipeline,
     load_run_data,
     training_pipeline,
+    training_steps,
 )
 from tfflow.training.disk_space import check_free_space, required_free_bytes
 from tfflow.training.errors import RunConfigurationError
@@ -65,15 +66,15 @@ class TrainResult:
     export_path: pathlib.Path | None
 
 
-def dataset_record(arrays: DatasetArrays) -> dict[str, Any]:
+def dataset_record(arrays: DatasetArrays | StreamingSource) -> dict[str, Any]:
     """The `dataset` entry of `config.json`."""
     return {
         "name": arrays.name,
         "kind": arrays.kind,
         "shape": list(arrays.event_shape),
         "n_bits": arrays.n_bits,
-        "num_train": int(arrays.train.shape[0]),
-        "num_test": int(arrays.test.shape[0]),
+        "num_train": arrays.num_train,
+        "num_test": arrays.num_test,
         "num_classes": arrays.num_classes,
         "description": arrays.description,
     }
@@ -198,7 +199,7 @@ def _train(
             label_attribute=config.label_attribute,
         )
         step["detail"] = (
-            f"{arrays.train.shape[0]} train / {arrays.test.shape[0]} test examples of shape "
+            f"{arrays.num_train} train / {arrays.num_test} test examples of shape "
             f"{arrays.event_shape}"
         )
     config = resolve_config(config, arrays.kind)
@@ -253,7 +254,10 @@ def _train(
             flip=config.flip,
             labels=config.conditional,
         )
-        if config.steps_per_epoch is not None:
+        steps_per_epoch = training_steps(
+            arrays, batch_size=config.batch_size, steps_per_epoch=config.steps_per_epoch
+        )
+        if steps_per_epoch is not None:
             train_data = train_data.repeat()
         test_data = evaluation_pipeline(
             arrays,
@@ -289,7 +293,7 @@ def _train(
         history = model.fit(
             train_data,
             epochs=config.epochs,
-            steps_per_epoch=config.steps_per_epoch,
+            steps_per_epoch=steps_per_epoch,
             validation_data=test_data,
             callbacks=callbacks,
             verbose=config.verbose,
