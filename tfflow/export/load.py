@@ -52,6 +52,8 @@ class ServedModel:
         card: the model card (`assets.extra/tfflow_model.json`), `{}` if absent.
         conditional: whether the signatures take `labels` (a class-conditional model).
         num_classes: the number of classes (from the card; None if unconditional or unknown).
+        max_samples: the `sample` signature's cap on `num_samples` (from the card; None for
+            an export that predates the limit).
     """
 
     def __init__(self, version_dir: str | os.PathLike):
@@ -67,6 +69,7 @@ class ServedModel:
         self.conditional = "labels" in self.signatures["log_prob"].structured_input_signature[1]
         num_classes = self.card.get("num_classes")
         self.num_classes = int(num_classes) if self.conditional and num_classes else None
+        self.max_samples = (self.card.get("serving_limits") or {}).get("max_samples")
 
     def __repr__(self) -> str:
         kind = self.card.get("model_class", "flow")
