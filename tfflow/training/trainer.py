@@ -34,6 +34,7 @@ from tfflow.training.errors import RunConfigurationError
 from tfflow.training.evaluation import evaluate_bits_per_dim
 from tfflow.training.progress import echo, timed_step
 from tfflow.training.run_dir import RunDir, default_run_dir
+from tfflow.training.run_lock import RunDirLock
 from tfflow.training.sampling import render_samples
 from tfflow.training.strategy import default_jit, make_strategy, mixed_precision_policy
 from tfflow.training.workers import WorkerRole
@@ -135,6 +136,9 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
     a finished run is not trained further unless `epochs` is raised. Every file is written
     atomically, and the free disk space is checked before training.
 
+    The run directory has one writer at a time: `RUN_DIR/.tfflow.lock` (see `RunDirLock`)
+    is held until the run ends, so a second `train` on it fails at once naming the holder.
+
     Under `strategy="multiworker"` only the chief (see `WorkerRole`) writes the run
     directory; the other workers restore from its checkpoint and write into a scratch folder
     of their own inside it, deleted at the end.
@@ -160,6 +164,12 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
     role = WorkerRole.for_strategy(config.strategy)
     created = not run_dir.path.exists()
     run_dir.prepare()
+    # One writer per run directory: the chief holds its lock until the run ends.
+    lock = RunDirLock(run_dir.path) if role.is_chief else None
+    if lock is not None:
+        stale = lock.acquire()
+        if stale:
+            print_fn(stale)
     # A non-chief worker writes its own files into a scratch folder, deleted at the end.
     write_dir = run_dir if role.is_chief else RunDir(run_dir.path / role.scratch_name)
     if not role.is_chief:
@@ -171,12 +181,16 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
             result.export_path = None  # exported into the scratch folder, deleted below
         return result
     except BaseException:
+        if lock is not None:
+            lock.release()
         # Leave no empty directory behind when the run failed before writing anything.
         if created and run_dir.path.is_dir() and not any(run_dir.path.iterdir()):
             with contextlib.suppress(OSError):  # another worker may have written meanwhile
                 run_dir.path.rmdir()
         raise
     finally:
+        if lock is not None:
+            lock.release()
         if not role.is_chief:
             shutil.rmtree(write_dir.path, ignore_errors=True)
 
