@@ -156,6 +156,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     path = pathlib.Path(path)
     existed = path.exists()
     try:
+        # mkstemp creates 0600 files; give the result the mode a plain `open` would have (or
+        # the mode of the file it replaces), so run directories stay readable by others.
+        mode = path.stat().st_mode & 0o7777 if existed else _default_file_mode()
         path.parent.mkdir(parents=True, exist_ok=True)
         suffix = "".join(path.suffixes[-2:])
         stem = path.name[: len(path.name) - len(suffix)] if suffix else path.name
@@ -169,9 +172,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     try:
         yield tmp
         fsync_file(tmp)
-        # mkstemp creates 0600 files; give the result the mode a plain `open` would have (or
-        # the mode of the file it replaces), so run directories stay readable by others.
-        mode = path.stat().st_mode & 0o7777 if existed else _default_file_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as err:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+from tfflow.callbacks.atomic_backup import CorruptCheckpointError
 from tfflow.callbacks.atomic_files import AtomicWriteError
 from tfflow.data import DatasetUnavailableError
 from tfflow.training.errors import RunConfigurationError
@@ -78,6 +79,9 @@ def run_reporting_errors(
         return err.exit_code
     except RunConfigurationError as err:
         print_error(err)
+        return EXIT_USAGE
+    except CorruptCheckpointError as err:
+        print_error(f"{err} Or pass another --run-dir.")
         return EXIT_USAGE
     except DatasetUnavailableError as err:
         print_error(f"{err} (the command-line option for a TFDS folder is --data-dir DIR)")

@@ -13,7 +13,12 @@ from tfflow.export.exporter import (
     next_version,
     remove_stale_exports,
 )
-from tfflow.export.load import ServedModel, load_served, resolve_version_dir
+from tfflow.export.load import (
+    CorruptSavedModelError,
+    ServedModel,
+    load_served,
+    resolve_version_dir,
+)
 from tfflow.export.model_card import build_model_card, read_model_card
 from tfflow.export.serving_module import (
     DEFAULT_MAX_SAMPLES,
@@ -24,6 +29,7 @@ from tfflow.export.serving_module import (
 from tfflow.export.warmup import warmup_inputs, write_warmup_requests
 
 __all__ = [
+    "CorruptSavedModelError",
     "DEFAULT_MAX_SAMPLES",
     "SIGNATURE_NAMES",
     "ServedModel",

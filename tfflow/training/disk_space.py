@@ -46,13 +46,14 @@ def checkpoint_bytes(model: keras.Model) -> int:
 def required_free_bytes(model: keras.Model, export: bool = True) -> int:
     """Disk space a run of `model` needs at its peak.
 
-    A checkpoint is written next to the previous one before that is deleted, `model.keras`
-    holds the weights and optimizer state once more, and a SavedModel export the weights
-    again; plus `OTHER_FILES_BYTES` for the small files.
+    A checkpoint is written next to the two generations kept (the latest and the previous
+    one, see `AtomicBackupAndRestore`) before the oldest is deleted, `model.keras` holds the
+    weights and optimizer state once more, and a SavedModel export the weights again; plus
+    `OTHER_FILES_BYTES` for the small files.
     """
     checkpoint = checkpoint_bytes(model)
     exported = _variables_bytes(model.weights) if export else 0
-    return 2 * checkpoint + exported + OTHER_FILES_BYTES
+    return 3 * checkpoint + exported + OTHER_FILES_BYTES
 
 
 def check_free_space(path: str | os.PathLike, required: int) -> int:

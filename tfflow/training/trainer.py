@@ -101,12 +101,16 @@ def _check_same_run(run_dir: RunDir, config: TrainConfig) -> bool:
     return True
 
 
-def _completed_epochs(run_dir: RunDir) -> int:
-    try:
-        metadata = AtomicBackupAndRestore.read_metadata(run_dir.backup_dir) or {}
-        return int(metadata.get("epoch", 0))
-    except (OSError, ValueError):
-        return 0
+def _completed_epochs(run_dir: RunDir, print_fn: Callable[[str], None]) -> int:
+    """Epochs in the newest readable checkpoint, reporting corrupted newer ones.
+
+    Raises:
+        tfflow.callbacks.atomic_backup.CorruptCheckpointError: if no checkpoint is readable.
+    """
+    metadata = AtomicBackupAndRestore.read_metadata(run_dir.backup_dir) or {}
+    for path, reason in metadata.get("rejected", ()):
+        print_fn(f"checkpoint {path} is corrupted ({reason}); using the previous one")
+    return int(metadata.get("epoch", 0))
 
 
 def _latest_export(run_dir: RunDir) -> pathlib.Path | None:
@@ -220,7 +224,7 @@ def _train(
         arrays, conditional=config.conditional, label_attribute=config.label_attribute
     )
     resume = _check_same_run(run_dir, config) and run_dir.has_backup()
-    done = _completed_epochs(run_dir) if resume else 0
+    done = _completed_epochs(run_dir, print_fn) if resume else 0
     if resume and done >= config.epochs:
         print_fn(
             f"{run_dir.path} has finished {done} epochs (checkpoint in {run_dir.backup_dir}); "
