@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import gc
 import json
 import os
 import pathlib
+import re
+import shutil
 
 import h5py
 import keras
@@ -20,6 +24,9 @@ from tfflow.callbacks.atomic_files import (
 
 __all__ = ["AtomicBackupAndRestore", "CorruptCheckpointError"]
 
+# Room left above the size of the previous checkpoint before writing the next one.
+_SLACK_BYTES = 64 * 2**10
+
 # Root attribute of the weights file holding the training metadata of its checkpoint.
 _METADATA_ATTRIBUTE = "tfflow_training_metadata"
 
@@ -27,6 +34,35 @@ _METADATA_ATTRIBUTE = "tfflow_training_metadata"
 class CorruptCheckpointError(ValueError):
     """No checkpoint generation of a backup folder can be read; the message says how to
     start over (one line naming each file and why it was rejected)."""
+
+
+def _hdf5_write_errno(err: BaseException) -> int | None:
+    """The `errno` of an HDF5 write failure ("file write failed: ... errno = 28"), if any."""
+    match = re.search(r"file write failed:.*?errno = (\d+)", str(err), re.DOTALL)
+    return int(match.group(1)) if match else None
+
+
+def _check_room(directory: pathlib.Path, latest: pathlib.Path) -> None:
+    """Raises `OSError(ENOSPC)` if `directory`'s disk cannot hold another `latest`.
+
+    Checked before HDF5 starts writing, because HDF5 does not recover from a write that
+    fails half-way: it keeps the failed file's objects open and flushes them again at
+    interpreter exit, which can crash the process after the error was reported. A checkpoint
+    has the size of the one before it; the first one is covered by the run's free-space
+    check at the start.
+    """
+    try:
+        needed = latest.stat().st_size + _SLACK_BYTES
+    except FileNotFoundError:
+        return
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise OSError(
+            errno.ENOSPC,
+            f"{os.strerror(errno.ENOSPC)}: {free / 2**20:.1f} MiB free, about "
+            f"{needed / 2**20:.1f} MiB needed",
+            str(latest),
+        )
 
 
 def _reason(err: BaseException) -> str:
@@ -191,9 +227,22 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         latest = directory / self.WEIGHTS
         try:
             with atomic_path(latest) as tmp:
-                self.model.save_weights(str(tmp), overwrite=True)
-                with h5py.File(tmp, "r+") as handle:
-                    handle.attrs[_METADATA_ATTRIBUTE] = json.dumps(metadata)
+                _check_room(directory, latest)
+                try:
+                    self.model.save_weights(str(tmp), overwrite=True)
+                    with h5py.File(tmp, "r+") as handle:
+                        handle.attrs[_METADATA_ATTRIBUTE] = json.dumps(metadata)
+                except (RuntimeError, OSError) as err:
+                    # h5py reports a failed write as OSError or, on close, RuntimeError.
+                    code = _hdf5_write_errno(err)
+                    if code is None:
+                        raise
+                    failure = OSError(code, os.strerror(code), str(tmp))
+                else:
+                    failure = None
+                if failure is not None:
+                    gc.collect()  # free h5py's objects of the failed file now
+                    raise failure
                 fsync_file(tmp)
                 # The generation being replaced becomes the previous one. Between this rename
                 # and the commit only `previous.weights.h5` exists, and it is restored.

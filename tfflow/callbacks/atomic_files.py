@@ -65,6 +65,9 @@ class AtomicWriteError(OSError):
     ):
         code = getattr(cause, "errno", None)
         reason = os.strerror(code) if code else " ".join(str(cause).split()) or type(cause).__name__
+        detail = getattr(cause, "strerror", None)
+        if code and isinstance(detail, str) and detail.startswith(reason):
+            reason = detail  # e.g. "No space left on device: 0.1 MiB free, ..."
         hint = _HINTS.get(code, "check the directory")
         if outcome is None:
             outcome = "the previous version is intact" if kept_previous else "nothing was written"
