@@ -33,6 +33,7 @@ from tfflow.training.disk_space import check_free_space, required_free_bytes
 from tfflow.training.errors import RunConfigurationError
 from tfflow.training.evaluation import evaluate_bits_per_dim
 from tfflow.training.progress import echo, timed_step
+from tfflow.training.resume import skip_trained_epochs
 from tfflow.training.run_dir import RunDir, default_run_dir
 from tfflow.training.run_lock import RunDirLock
 from tfflow.training.sampling import render_samples
@@ -273,6 +274,10 @@ def _train(
         )
         if config.steps_per_epoch is not None:
             train_data = train_data.repeat()
+        # A resumed run continues the data stream where the checkpoint left it.
+        train_data, steps_per_epoch = skip_trained_epochs(
+            train_data, min(done, config.epochs), config.steps_per_epoch
+        )
         test_data = evaluation_pipeline(
             arrays,
             config.model,
@@ -307,7 +312,7 @@ def _train(
         history = model.fit(
             train_data,
             epochs=config.epochs,
-            steps_per_epoch=config.steps_per_epoch,
+            steps_per_epoch=steps_per_epoch,
             validation_data=test_data,
             callbacks=callbacks,
             verbose=config.verbose,
