@@ -84,3 +84,17 @@ def test_cli_export_max_samples(capsys, tmp_path):
         served.sample(4)
     code, _, err = run_cli(capsys, "export", run_dir, tmp_path / "x", "--max-samples", "0")
     assert code == 2 and "--max-samples" in err
+
+
+def test_warmup_requests_respect_a_limit_of_one(glow, tmp_path):
+    apis = pytest.importorskip("tensorflow_serving.apis.prediction_log_pb2")
+    version_dir = tfflow.export(glow, tmp_path, max_samples=1, warmup=True)
+    loaded = tf.saved_model.load(str(version_dir))
+    records = tf.data.TFRecordDataset(str(version_dir / "assets.extra/tf_serving_warmup_requests"))
+    replayed = []
+    for record in records:
+        request = apis.PredictionLog.FromString(record.numpy()).predict_log.request
+        inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
+        loaded.signatures[request.model_spec.signature_name](**inputs)  # TF Serving replays it
+        replayed.append(request.model_spec.signature_name)
+    assert replayed == ["log_prob", "sample"]

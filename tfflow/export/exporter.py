@@ -229,8 +229,13 @@ def export(
         extra = tmp / "assets.extra"
         write_model_card(card, extra)
         if warmup:
+            # The warm-up `sample` request must itself respect the limit.
             requests = warmup_inputs(
-                model.data_shape, model.pixels, model.n_bits, num_classes=model.num_classes
+                model.data_shape,
+                model.pixels,
+                model.n_bits,
+                batch_size=min(2, module.max_samples),
+                num_classes=model.num_classes,
             )
             write_warmup_requests(extra, export_dir.name, requests)
         # Durable before visible: the files, their folders and the temporary folder's own
