@@ -10,12 +10,13 @@ import collections
 import errno
 import os
 import shutil
-import stat
+import subprocess
+import sys
 
 import keras
-import pytest
 import tensorflow as tf
 from cli_helpers import TINY_GLOW, assert_one_line_error, csv_epochs, run_cli
+from fs_faults import fill_disk, read_only_dir, small_tmpfs
 
 from tfflow.callbacks import AtomicBackupAndRestore
 from tfflow.models import FlowModel
@@ -71,21 +72,107 @@ def test_read_only_file_system_is_found_before_training(capsys, tmp_path, monkey
 def test_read_only_directory_is_found_before_training(capsys, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
-        probe = locked / "probe"
-        try:
-            probe.write_text("x")
-        except PermissionError:
-            pass
-        else:
-            probe.unlink()
-            pytest.skip("permissions are not enforced for this user (root)")
+    with read_only_dir(locked) as refused:
         code, out, err = run_cli(capsys, "train", *TINY_GLOW, "--run-dir", locked / "run")
-        assert_one_line_error(code, err, "not writable", "Permission denied", "--run-dir")
+        assert_one_line_error(code, err, "not writable", os.strerror(refused), "--run-dir")
         assert "loading dataset" not in out
-    finally:
-        locked.chmod(stat.S_IRWXU)
+
+
+def test_run_dir_below_a_regular_file_is_found_before_training(capsys, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    code, out, err = run_cli(capsys, "train", *TINY_GLOW, "--run-dir", tmp_path / "file" / "run")
+    assert_one_line_error(code, err, "not writable", "Not a directory", "--run-dir")
+    assert "loading dataset" not in out
+
+
+# ----- a real full disk: a small tmpfs (needs root, as CI runs) ---------------------------------
+
+
+def _first_epoch_on_a_small_disk(capsys, tmp_path):
+    disk = tmp_path / "disk"
+    run_dir = disk / "run"
+    argv = ["train", *TINY_GLOW, "--no-export", "--run-dir", run_dir]
+    code, _, err = run_cli(capsys, *argv, "--epochs", "1")
+    assert code == 0, err
+    return disk, run_dir, argv
+
+
+def _assert_epoch_1_checkpoint_loads(run_dir) -> None:
+    checkpoint = AtomicBackupAndRestore.read_metadata(run_dir / "backup")
+    assert checkpoint["epoch"] == 1 and checkpoint["rejected"] == []
+    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    model.load_weights(checkpoint["weights"])  # whole, and the model's own
+
+
+def test_full_disk_is_found_before_training_and_loses_nothing(capsys, tmp_path):
+    with small_tmpfs(tmp_path / "disk", 16 * 2**20):
+        disk, run_dir, argv = _first_epoch_on_a_small_disk(capsys, tmp_path)
+        fill_disk(disk / "ballast", leave_bytes=64 * 2**10)  # nearly full
+        code, out, err = run_cli(capsys, *argv, "--epochs", "3")
+        assert_one_line_error(
+            code, err, "not enough disk space", f"file system mounted at {str(disk)!r}",
+            "MiB free", "MiB needed",
+        )  # fmt: skip
+        assert "epoch 2/3" not in out
+        _assert_epoch_1_checkpoint_loads(run_dir)
+
+        fill_disk(disk / "ballast")  # completely full: not even the probe can be written
+        code, out, err = run_cli(capsys, *argv, "--epochs", "3")
+        assert_one_line_error(
+            code, err, "No space left on device", f"file system mounted at {str(disk)!r}",
+            "0.0 MiB free", "another disk",
+        )  # fmt: skip
+        _assert_epoch_1_checkpoint_loads(run_dir)
+
+        (disk / "ballast").unlink()  # space freed: the same command resumes
+        code, out, err = run_cli(capsys, *argv, "--epochs", "2")
+        assert code == 0, err
+        assert "after epoch 1 of 2" in out
+
+
+# The disk fills after the free-space check passed (another process wrote to it): the
+# check is switched off, and a real `tfflow train` process writes its next checkpoint into
+# the few KiB left. Its real stderr must be the one line (h5py, failing to flush the file it
+# frees, would print a traceback per object).
+_TRAIN_WITHOUT_SPACE_CHECK = """
+import sys
+import tfflow.training.trainer as trainer
+from tfflow.cli.main import main
+trainer.check_free_space = lambda *args: 0
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _without_tensorflow_logs(stderr: str) -> str:
+    """stderr less the lines TensorFlow's C++ runtime logs before it reads its log level."""
+    noise = ("WARNING: All log messages before absl", "I0000 ", "W0000 ", "E0000 ")
+    return "\n".join(line for line in stderr.splitlines() if not line.startswith(noise))
+
+
+def test_disk_filling_up_during_training_stops_cleanly(capsys, tmp_path):
+    with small_tmpfs(tmp_path / "disk", 16 * 2**20):
+        disk, run_dir, argv = _first_epoch_on_a_small_disk(capsys, tmp_path)
+        before = (run_dir / "backup" / "latest.weights.h5").read_bytes()
+        fill_disk(disk / "ballast", leave_bytes=32 * 2**10)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+        process = subprocess.run(
+            [sys.executable, "-c", _TRAIN_WITHOUT_SPACE_CHECK, *map(str, argv), "--epochs", "3"],
+            env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert_one_line_error(
+            process.returncode, _without_tensorflow_logs(process.stderr),
+            "cannot write the checkpoint of epoch 2", "No space left on device: 0.0 MiB free, "
+            "about 0.1 MiB needed", "the last checkpoint (epoch 1) is intact",
+            f"file system mounted at {str(disk)!r}", "rerun the same command to resume",
+        )  # fmt: skip
+        assert (run_dir / "backup" / "latest.weights.h5").read_bytes() == before
+        _assert_epoch_1_checkpoint_loads(run_dir)
+        assert not [p for p in run_dir.rglob("*") if ".tmp-" in p.name]
+
+        (disk / "ballast").unlink()
+        code, out, err = run_cli(capsys, *argv, "--epochs", "2")
+        assert code == 0, err
+        assert "after epoch 1 of 2" in out
 
 
 def _fail_on_second_checkpoint(monkeypatch):

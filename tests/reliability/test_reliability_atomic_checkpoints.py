@@ -227,7 +227,7 @@ def test_run_dir_file_survives_a_torn_write(tmp_path, monkeypatch, name, write):
     path = tmp_path / name
     write(path, 1)
     before = _read(path)
-    monkeypatch.setattr(atomic_files, "_fsync_file", _tear_then_fail)
+    monkeypatch.setattr(atomic_files, "fsync_file", _tear_then_fail)
     with pytest.raises(AtomicWriteError, match="No space left on device.*previous version is"):
         write(path, 2)
     monkeypatch.undo()
@@ -239,7 +239,7 @@ def test_run_dir_file_survives_a_torn_write(tmp_path, monkeypatch, name, write):
 
 
 def test_atomic_write_of_a_new_file_failing_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(atomic_files, "_fsync_file", _tear_then_fail)
+    monkeypatch.setattr(atomic_files, "fsync_file", _tear_then_fail)
     with pytest.raises(AtomicWriteError, match="nothing was written"):
         atomic_write_text(tmp_path / "evaluation.json", "{}")
     assert list(tmp_path.iterdir()) == []

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import gc
 import json
 import os
 import pathlib
+import re
+import shutil
 
 import h5py
 import keras
@@ -14,13 +18,76 @@ from tfflow.callbacks.atomic_files import (
     AtomicWriteError,
     atomic_path,
     atomic_write_text,
+    fsync_file,
     temporary_files,
 )
 
-__all__ = ["AtomicBackupAndRestore"]
+__all__ = ["AtomicBackupAndRestore", "CorruptCheckpointError"]
+
+# Room left above the size of the previous checkpoint before writing the next one.
+_SLACK_BYTES = 64 * 2**10
 
 # Root attribute of the weights file holding the training metadata of its checkpoint.
 _METADATA_ATTRIBUTE = "tfflow_training_metadata"
+
+
+class CorruptCheckpointError(ValueError):
+    """No checkpoint generation of a backup folder can be read; the message says how to
+    start over (one line naming each file and why it was rejected)."""
+
+
+def _hdf5_write_errno(err: BaseException) -> int | None:
+    """The `errno` of an HDF5 write failure ("file write failed: ... errno = 28"), if any."""
+    match = re.search(r"file write failed:.*?errno = (\d+)", str(err), re.DOTALL)
+    return int(match.group(1)) if match else None
+
+
+def _check_room(directory: pathlib.Path, latest: pathlib.Path) -> None:
+    """Raises `OSError(ENOSPC)` if `directory`'s disk cannot hold another `latest`.
+
+    Checked before HDF5 starts writing, because HDF5 does not recover from a write that
+    fails half-way: it keeps the failed file's objects open and flushes them again at
+    interpreter exit, which can crash the process after the error was reported. A checkpoint
+    has the size of the one before it; the first one is covered by the run's free-space
+    check at the start.
+    """
+    try:
+        needed = latest.stat().st_size + _SLACK_BYTES
+    except FileNotFoundError:
+        return
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise OSError(
+            errno.ENOSPC,
+            f"{os.strerror(errno.ENOSPC)}: {free / 2**20:.1f} MiB free, about "
+            f"{needed / 2**20:.1f} MiB needed",
+            str(latest),
+        )
+
+
+def _reason(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _inspect_weights(path: pathlib.Path) -> dict | None:
+    """Reads every array of the HDF5 file `path`; returns its stored training metadata.
+
+    A truncated or overwritten file fails here (h5py checks the superblock, the end of file
+    and each object header it reads) rather than half-way through loading into a model.
+
+    Raises:
+        OSError, ValueError, KeyError, RuntimeError: whatever h5py raises for a bad file.
+    """
+
+    def read(_, item):
+        if isinstance(item, h5py.Dataset):
+            item[()]
+
+    with h5py.File(path, "r") as handle:
+        handle.visititems(read)
+        stored = handle.attrs.get(_METADATA_ATTRIBUTE)
+    return json.loads(stored) if stored is not None else None
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -56,12 +123,13 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         >>> _ = model.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=2, verbose=0,
         ...               callbacks=[AtomicBackupAndRestore(backup, delete_checkpoint=False)])
         >>> sorted(p.name for p in pathlib.Path(backup).iterdir())
-        ['latest.weights.h5', 'training_metadata.json']
+        ['latest.weights.h5', 'previous.weights.h5', 'training_metadata.json']
         >>> AtomicBackupAndRestore.read_metadata(backup)["epoch"]
         2
     """
 
     WEIGHTS = "latest.weights.h5"
+    PREVIOUS = "previous.weights.h5"
     METADATA = "training_metadata.json"
 
     def __init__(
@@ -83,31 +151,54 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     @classmethod
     def read_metadata(cls, directory: str | os.PathLike) -> dict | None:
-        """The committed checkpoint of a backup folder: `{"epoch", "batch", "weights"}`.
+        """The newest readable checkpoint of a backup folder.
 
-        `epoch` and `batch` come from the weights file when it holds them (the commit
-        point), else from `training_metadata.json` (a folder written by Keras' callback);
-        `weights` is the weights file's path, or `None` if there is none.
+        Each generation (`latest.weights.h5`, then `previous.weights.h5`) is read in full;
+        the first that reads is returned. `epoch` and `batch` come from its weights file
+        (the commit point), else, for the newest generation only, from
+        `training_metadata.json` (a folder written by Keras' callback).
 
         Returns:
-            The metadata, or `None` if the folder holds no checkpoint.
+            `{"epoch", "batch", "weights", "rejected"}`: `weights` is the path of the chosen
+            file (`None` for a Keras folder holding only `training_metadata.json`) and
+            `rejected` a list of `(path, reason)` for newer generations that could not be
+            read. `None` if the folder holds no checkpoint.
+
+        Raises:
+            CorruptCheckpointError: if checkpoint files exist but none can be read.
         """
         directory = pathlib.Path(directory)
-        weights = directory / cls.WEIGHTS
         metadata_path = directory / cls.METADATA
-        metadata = None
-        if weights.is_file():
-            with h5py.File(weights, "r") as handle:
-                stored = handle.attrs.get(_METADATA_ATTRIBUTE)
-            if stored is not None:
-                metadata = json.loads(stored)
-        if metadata is None and metadata_path.is_file():
-            metadata = json.loads(metadata_path.read_text())
-        if metadata is None and not weights.is_file():
-            return None
-        metadata = dict(metadata or {})
-        metadata["weights"] = weights if weights.is_file() else None
-        return metadata
+        candidates = [directory / cls.WEIGHTS, directory / cls.PREVIOUS]
+        rejected = []
+        for generation, weights in enumerate(candidates):
+            if not weights.is_file():
+                continue
+            try:
+                metadata = _inspect_weights(weights)
+                if metadata is None and generation == 0 and metadata_path.is_file():
+                    metadata = json.loads(metadata_path.read_text())
+            except (OSError, ValueError, KeyError, RuntimeError) as err:
+                rejected.append((weights, _reason(err)))
+                continue
+            return dict(metadata or {}, weights=weights, rejected=rejected)
+        if rejected:
+            files = "; ".join(f"{path.name}: {reason}" for path, reason in rejected)
+            raise CorruptCheckpointError(
+                f"no usable checkpoint in {str(directory)!r} ({files}); delete that folder to "
+                "start training over from the first epoch."
+            )
+        if metadata_path.is_file():  # a Keras folder whose weights were never written
+            try:
+                metadata = json.loads(metadata_path.read_text())
+            except ValueError as err:
+                raise CorruptCheckpointError(
+                    f"no usable checkpoint in {str(directory)!r} ({cls.METADATA}: "
+                    f"{_reason(err)}); delete that folder to start training over from the "
+                    "first epoch."
+                ) from err
+            return dict(metadata, weights=None, rejected=[])
+        return None
 
     def on_train_begin(self, logs=None):
         # Keras falls back to its `.bkp` copies here; a committed checkpoint is always whole.
@@ -133,11 +224,30 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def _save_model(self):
         directory = pathlib.Path(self.backup_dir)
         metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        latest = directory / self.WEIGHTS
         try:
-            with atomic_path(directory / self.WEIGHTS) as tmp:
-                self.model.save_weights(str(tmp), overwrite=True)
-                with h5py.File(tmp, "r+") as handle:
-                    handle.attrs[_METADATA_ATTRIBUTE] = json.dumps(metadata)
+            with atomic_path(latest) as tmp:
+                _check_room(directory, latest)
+                try:
+                    self.model.save_weights(str(tmp), overwrite=True)
+                    with h5py.File(tmp, "r+") as handle:
+                        handle.attrs[_METADATA_ATTRIBUTE] = json.dumps(metadata)
+                except (RuntimeError, OSError) as err:
+                    # h5py reports a failed write as OSError or, on close, RuntimeError.
+                    code = _hdf5_write_errno(err)
+                    if code is None:
+                        raise
+                    failure = OSError(code, os.strerror(code), str(tmp))
+                else:
+                    failure = None
+                if failure is not None:
+                    gc.collect()  # free h5py's objects of the failed file now
+                    raise failure
+                fsync_file(tmp)
+                # The generation being replaced becomes the previous one. Between this rename
+                # and the commit only `previous.weights.h5` exists, and it is restored.
+                if latest.is_file():
+                    os.replace(latest, directory / self.PREVIOUS)
             # Committed. The JSON copy is for Keras' callback and for people.
             atomic_write_text(directory / self.METADATA, json.dumps(metadata))
         except AtomicWriteError as err:

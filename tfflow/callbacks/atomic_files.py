@@ -20,6 +20,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "fsync_directory",
+    "fsync_file",
+    "fsync_tree",
     "temporary_files",
 ]
 
@@ -63,6 +65,9 @@ class AtomicWriteError(OSError):
     ):
         code = getattr(cause, "errno", None)
         reason = os.strerror(code) if code else " ".join(str(cause).split()) or type(cause).__name__
+        detail = getattr(cause, "strerror", None)
+        if code and isinstance(detail, str) and detail.startswith(reason):
+            reason = detail  # e.g. "No space left on device: 0.1 MiB free, ..."
         hint = _HINTS.get(code, "check the directory")
         if outcome is None:
             outcome = "the previous version is intact" if kept_previous else "nothing was written"
@@ -91,10 +96,25 @@ def fsync_directory(directory: str | os.PathLike) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: pathlib.Path) -> None:
-    with open(path, "rb+") as handle:
-        handle.flush()
-        os.fsync(handle.fileno())
+def fsync_file(path: str | os.PathLike) -> None:
+    """Flushes the contents of the file `path` to disk (`os.fsync`)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(directory: str | os.PathLike) -> None:
+    """Flushes every file and folder below `directory`, and `directory` itself, to disk.
+
+    Files first, then each folder after its contents (bottom-up), so that once this returns
+    a power cut cannot lose any file or directory entry of the tree.
+    """
+    for root, _, files in os.walk(directory, topdown=False):
+        for name in files:
+            fsync_file(os.path.join(root, name))
+        fsync_directory(root)
 
 
 def temporary_files(directory: str | os.PathLike) -> list[pathlib.Path]:
@@ -139,6 +159,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     path = pathlib.Path(path)
     existed = path.exists()
     try:
+        # mkstemp creates 0600 files; give the result the mode a plain `open` would have (or
+        # the mode of the file it replaces), so run directories stay readable by others.
+        mode = path.stat().st_mode & 0o7777 if existed else _default_file_mode()
         path.parent.mkdir(parents=True, exist_ok=True)
         suffix = "".join(path.suffixes[-2:])
         stem = path.name[: len(path.name) - len(suffix)] if suffix else path.name
@@ -151,10 +174,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     tmp = pathlib.Path(name)
     try:
         yield tmp
-        _fsync_file(tmp)
-        # mkstemp creates 0600 files; give the result the mode a plain `open` would have (or
-        # the mode of the file it replaces), so run directories stay readable by others.
-        mode = path.stat().st_mode & 0o7777 if existed else _default_file_mode()
+        fsync_file(tmp)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as err:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import tensorflow as tf
 
+from tfflow.callbacks.atomic_backup import CorruptCheckpointError
 from tfflow.callbacks.atomic_files import AtomicWriteError
 from tfflow.callbacks.divergence_guard import NonFiniteInputError, TrainingDivergedError
 from tfflow.data import DatasetUnavailableError
+from tfflow.training.disk_space import describe_disk
 from tfflow.training.errors import RunConfigurationError
 
 __all__ = [
@@ -55,7 +59,61 @@ def print_error(message: object) -> None:
     print(f"tfflow: error: {one_line(message)}", file=sys.stderr, flush=True)
 
 
+def _disk_note(err: OSError) -> str:
+    """` The full disk: <file system and its free space>.` for a full disk, else ``."""
+    if err.errno not in (errno.ENOSPC, errno.EDQUOT) or not err.filename:
+        return ""
+    disk = describe_disk(err.filename)
+    return f" The full disk: {disk}." if disk else ""
+
+
+def _is_h5py_close_failure(error: BaseException | None) -> bool:
+    """Whether `error` is HDF5 failing to write a file (its "file write failed" message)."""
+    return isinstance(error, RuntimeError) and "file write failed" in str(error)
+
+
+@contextlib.contextmanager
+def _quiet_h5py_noise() -> Iterator[None]:
+    """Drops h5py's tracebacks about a file it could not flush while freeing it.
+
+    When a disk fills up while Keras writes an HDF5 file, the write fails (reported as one
+    line), and h5py then fails again to flush each object it frees, printing a traceback per
+    object from `ObjectID.__dealloc__` (through `sys.excepthook` and `sys.unraisablehook`):
+    noise about the same full disk, with no effect on the outcome.
+    """
+    previous_unraisable, previous_except = sys.unraisablehook, sys.excepthook
+
+    def unraisable_hook(unraisable):
+        if not _is_h5py_close_failure(unraisable.exc_value):
+            previous_unraisable(unraisable)
+
+    def except_hook(kind, value, traceback):
+        if not _is_h5py_close_failure(value):
+            previous_except(kind, value, traceback)
+
+    sys.unraisablehook, sys.excepthook = unraisable_hook, except_hook
+    try:
+        yield
+    finally:
+        gc.collect()  # free the failed writer's objects while the filter is in place
+        sys.unraisablehook, sys.excepthook = previous_unraisable, previous_except
+
+
 def run_reporting_errors(
+    command: Callable[[], int], *, interrupted_hint: str = "", batch_size: int | None = None
+) -> int:
+    """Runs `command()`, turning user-fixable failures into one error line and an exit code.
+
+    See `_run_reporting_errors`; h5py's repeated complaints about a full disk while it frees
+    a half-written file are dropped (the error line already says the disk is full).
+    """
+    with _quiet_h5py_noise():
+        return _run_reporting_errors(
+            command, interrupted_hint=interrupted_hint, batch_size=batch_size
+        )
+
+
+def _run_reporting_errors(
     command: Callable[[], int], *, interrupted_hint: str = "", batch_size: int | None = None
 ) -> int:
     """Runs `command()`, turning user-fixable failures into one error line and an exit code.
@@ -83,11 +141,14 @@ def run_reporting_errors(
     except (NonFiniteInputError, TrainingDivergedError) as err:
         print_error(f"{err} Nothing was saved for the interrupted epoch.{then}")
         return EXIT_USAGE
+    except CorruptCheckpointError as err:
+        print_error(f"{err} Or pass another --run-dir.")
+        return EXIT_USAGE
     except DatasetUnavailableError as err:
         print_error(f"{err} (the command-line option for a TFDS folder is --data-dir DIR)")
         return EXIT_USAGE
     except AtomicWriteError as err:
-        print_error(f"{err}{then}")
+        print_error(f"{err}{_disk_note(err)}{then}")
         return EXIT_USAGE
     except OSError as err:
         if err.errno not in _WRITE_ERRNOS:
@@ -95,7 +156,7 @@ def run_reporting_errors(
         # Permission errors may come from reading (e.g. a dataset file) as well as writing.
         verb = "cannot access" if err.errno in (errno.EACCES, errno.EPERM) else "cannot write"
         where = f" {str(err.filename)!r}" if err.filename else ""
-        print_error(f"{verb}{where}: {err.strerror or err}.{then}")
+        print_error(f"{verb}{where}: {err.strerror or err}.{_disk_note(err)}{then}")
         return EXIT_USAGE
     except tf.errors.ResourceExhaustedError as err:
         first = one_line(err.message.splitlines()[0] if err.message else "")

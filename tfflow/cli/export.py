@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from tfflow.cli.errors import CommandLineError, run_reporting_errors
-from tfflow.cli.options import non_negative_int
+from tfflow.cli.options import non_negative_int, positive_int
+from tfflow.export.serving_module import DEFAULT_MAX_SAMPLES
 
 __all__ = ["add_parser", "run"]
 
@@ -22,6 +23,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("export_dir", metavar="EXPORT_DIR", help="the model's base path")
     parser.add_argument(
         "--version", type=non_negative_int, metavar="N", help="version number (default: latest + 1)"
+    )
+    parser.add_argument(
+        "--max-samples",
+        type=positive_int,
+        metavar="N",
+        default=DEFAULT_MAX_SAMPLES,
+        help="largest num_samples one request to the sample signature may ask for; larger "
+        "requests fail with INVALID_ARGUMENT (default: %(default)s)",
     )
     parser.set_defaults(handler=run)
     return parser
@@ -61,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                     args.version,
                     metadata=metadata,
                     warmup=warmup,
+                    max_samples=args.max_samples,
                 )
                 step["detail"] = f"wrote {path}"
         except FileExistsError as err:

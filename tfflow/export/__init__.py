@@ -7,13 +7,30 @@
 (`num_classes=N`) get an int32 `labels` input in every signature.
 """
 
-from tfflow.export.exporter import existing_versions, export, next_version
-from tfflow.export.load import ServedModel, load_served, resolve_version_dir
+from tfflow.export.exporter import (
+    existing_versions,
+    export,
+    next_version,
+    remove_stale_exports,
+)
+from tfflow.export.load import (
+    CorruptSavedModelError,
+    ServedModel,
+    load_served,
+    resolve_version_dir,
+)
 from tfflow.export.model_card import build_model_card, read_model_card
-from tfflow.export.serving_module import SIGNATURE_NAMES, ServingModule, samples_to_uint8
+from tfflow.export.serving_module import (
+    DEFAULT_MAX_SAMPLES,
+    SIGNATURE_NAMES,
+    ServingModule,
+    samples_to_uint8,
+)
 from tfflow.export.warmup import warmup_inputs, write_warmup_requests
 
 __all__ = [
+    "CorruptSavedModelError",
+    "DEFAULT_MAX_SAMPLES",
     "SIGNATURE_NAMES",
     "ServedModel",
     "ServingModule",
@@ -23,6 +40,7 @@ __all__ = [
     "load_served",
     "next_version",
     "read_model_card",
+    "remove_stale_exports",
     "resolve_version_dir",
     "samples_to_uint8",
     "warmup_inputs",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import pathlib
@@ -14,12 +15,18 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfflow.callbacks.atomic_files import fsync_directory, fsync_tree
 from tfflow.export.model_card import build_model_card, write_model_card
-from tfflow.export.serving_module import ServingModule
+from tfflow.export.serving_module import DEFAULT_MAX_SAMPLES, ServingModule
 from tfflow.export.warmup import serving_api_available, warmup_inputs, write_warmup_requests
 from tfflow.models.flow_model import FlowModel
 
-__all__ = ["export", "existing_versions", "next_version"]
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; stale folders are then never removed
+    fcntl = None
+
+__all__ = ["export", "existing_versions", "next_version", "remove_stale_exports"]
 
 _TMP_PREFIX = ".tmp-"
 
@@ -42,6 +49,69 @@ def next_version(export_dir: str | os.PathLike) -> int:
     """`max(existing_versions(export_dir)) + 1`, or 1 for a new model."""
     versions = existing_versions(export_dir)
     return versions[-1] + 1 if versions else 1
+
+
+def _try_lock(fd: int) -> bool:
+    """Takes an exclusive advisory lock on `fd` without waiting; whether it was taken."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def remove_stale_exports(export_dir: str | os.PathLike) -> list[pathlib.Path]:
+    """Deletes the temporary folders (`.tmp-*`) that killed exports left in `export_dir`.
+
+    An export holds an advisory lock (`flock`) on its temporary folder until the folder is
+    renamed into place; the kernel drops the lock when the process dies, however it dies.
+    A `.tmp-*` folder that can be locked therefore belongs to no running export and is
+    removed; one that is locked is an export in progress and is left alone.
+
+    Returns:
+        The folders removed.
+    """
+    removed = []
+    path = pathlib.Path(export_dir)
+    if fcntl is None or not path.is_dir():
+        return removed
+    for child in sorted(path.iterdir()):
+        if not child.name.startswith(_TMP_PREFIX) or not child.is_dir():
+            continue
+        try:
+            fd = os.open(child, os.O_RDONLY)
+        except OSError:  # removed meanwhile by another export's cleanup
+            continue
+        try:
+            if _try_lock(fd):
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _locked_temporary_dir(export_dir: pathlib.Path, version: int) -> tuple[pathlib.Path, int]:
+    """Creates `export_dir/.tmp-<version>-<random>` and locks it; returns it and the lock fd.
+
+    Another export's `remove_stale_exports` may lock and delete the folder between its
+    creation and the lock; the folder is then made again.
+    """
+    while True:
+        tmp = export_dir / f"{_TMP_PREFIX}{version}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return tmp, fd
+        os.close(fd)
 
 
 def _prepare_dir(export_dir: pathlib.Path) -> None:
@@ -74,6 +144,7 @@ def export(
     *,
     metadata: Mapping[str, Any] | None = None,
     warmup: bool | None = None,
+    max_samples: int = DEFAULT_MAX_SAMPLES,
 ) -> pathlib.Path:
     """Exports `model` as the SavedModel `export_dir/<version>/` for TF Serving.
 
@@ -84,7 +155,15 @@ def export(
     `tf_serving_warmup_requests`. It is written to a hidden sibling folder
     (`export_dir/.tmp-<version>-<random>`) and renamed into place, so a server polling
     `export_dir` never sees a half-written version; on any error the temporary folder is
-    removed.
+    removed. Before the rename every file and folder of the export is fsynced, and
+    `export_dir` is fsynced after it, so a version folder that survives a power cut is
+    whole. Temporary folders left by killed exports are ignored by `existing_versions`
+    and deleted by the next export (see `remove_stale_exports`).
+
+    The `sample` signature refuses `num_samples > max_samples` with `INVALID_ARGUMENT`
+    before allocating anything, so one request cannot exhaust the server's memory; the
+    limit is recorded in the model card (`serving_limits`). Every other signature's work
+    is bounded by the tensors its request carries.
 
     Args:
         model: a `NICE`, `RealNVP` or `Glow` (any `FlowModel`).
@@ -94,13 +173,15 @@ def export(
             `{"dataset": "digits", "test_bits_per_dim": 1.23, "command": "..."}`.
         warmup: write warm-up requests: `True` requires `tensorflow-serving-api`, `False`
             skips them, `None` writes them when that package is installed (else warns).
+        max_samples: the largest `num_samples` one `sample` request may ask for.
 
     Returns:
         The path of the new version folder.
 
     Raises:
         TypeError: if `model` is not a `FlowModel` or `metadata` is not JSON-serialisable.
-        ValueError: if `version` is not a non-negative integer.
+        ValueError: if `version` is not a non-negative integer, or `max_samples` is not a
+            positive integer.
         FileExistsError: if `export_dir/<version>` already exists (it is never overwritten).
         NotADirectoryError, PermissionError, OSError: if `export_dir` cannot be written,
             naming it.
@@ -126,9 +207,10 @@ def export(
                 stacklevel=2,
             )
     export_dir = pathlib.Path(export_dir).expanduser().absolute()
-    module = ServingModule(model)
+    module = ServingModule(model, max_samples=max_samples)
     signatures = module.signatures  # traces every signature before anything is written
     _prepare_dir(export_dir)
+    remove_stale_exports(export_dir)
     if version is None:
         version = next_version(export_dir)
     final = export_dir / str(version)
@@ -138,24 +220,35 @@ def export(
             f"Version {version} of the model already exists at {str(final)!r}; versions are "
             f"never overwritten. Pass another `version` or None for the next one.",
         )
-    card = build_model_card(model, signatures, metadata)
+    card = build_model_card(model, signatures, metadata, max_samples=module.max_samples)
     card["version"] = version
     card["model_name"] = export_dir.name
-    tmp = export_dir / f"{_TMP_PREFIX}{version}-{secrets.token_hex(4)}"
-    tmp.mkdir()
+    tmp, lock = _locked_temporary_dir(export_dir, version)
     try:
         tf.saved_model.save(module, str(tmp), signatures=signatures)
         extra = tmp / "assets.extra"
         write_model_card(card, extra)
         if warmup:
+            # The warm-up `sample` request must itself respect the limit.
             requests = warmup_inputs(
-                model.data_shape, model.pixels, model.n_bits, num_classes=model.num_classes
+                model.data_shape,
+                model.pixels,
+                model.n_bits,
+                batch_size=min(2, module.max_samples),
+                num_classes=model.num_classes,
             )
             write_warmup_requests(extra, export_dir.name, requests)
+        # Durable before visible: the files, their folders and the temporary folder's own
+        # entry reach the disk before the rename, and the rename itself after it.
+        fsync_tree(tmp)
+        fsync_directory(export_dir)
         _rename_into_place(tmp, final)
+        fsync_directory(export_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        os.close(lock)
     return final
 
 

@@ -8,11 +8,22 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 
 from tfflow.export.exporter import existing_versions
 from tfflow.export.model_card import CARD_FILENAME, read_model_card
 
-__all__ = ["ServedModel", "load_served", "resolve_version_dir"]
+__all__ = ["CorruptSavedModelError", "ServedModel", "load_served", "resolve_version_dir"]
+
+
+class CorruptSavedModelError(ValueError):
+    """A SavedModel folder whose files cannot be read (truncated, overwritten, half-copied)."""
+
+
+# What `tf.saved_model.load` raises for damaged files: a torn `saved_model.pb` (OSError
+# "Cannot parse file"), a torn variables index (a tf.errors.OpError such as DataLossError),
+# torn variable data (IndexError "Read less bytes than requested").
+_DAMAGED_FILE_ERRORS = (OSError, ValueError, IndexError, tf.errors.OpError, DecodeError)
 
 
 def resolve_version_dir(path: str | os.PathLike) -> pathlib.Path:
@@ -44,6 +55,10 @@ class ServedModel:
     Args:
         version_dir: a SavedModel version folder written by `tfflow.export`.
 
+    Raises:
+        CorruptSavedModelError: if a file of the SavedModel is corrupted or truncated,
+            naming the folder.
+
     Attributes:
         path: the version folder.
         version: its integer version (None if the folder name is not an integer).
@@ -52,21 +67,31 @@ class ServedModel:
         card: the model card (`assets.extra/tfflow_model.json`), `{}` if absent.
         conditional: whether the signatures take `labels` (a class-conditional model).
         num_classes: the number of classes (from the card; None if unconditional or unknown).
+        max_samples: the `sample` signature's cap on `num_samples` (from the card; None for
+            an export that predates the limit).
     """
 
     def __init__(self, version_dir: str | os.PathLike):
         self.path = pathlib.Path(version_dir)
         self.version = int(self.path.name) if self.path.name.isdigit() else None
-        self.saved_model = tf.saved_model.load(str(self.path))
-        self.signatures = dict(self.saved_model.signatures)
         card_path = self.path / "assets.extra" / CARD_FILENAME
-        self.card: dict[str, Any] = read_model_card(self.path) if card_path.is_file() else {}
+        try:
+            self.saved_model = tf.saved_model.load(str(self.path))
+            self.card: dict[str, Any] = read_model_card(self.path) if card_path.is_file() else {}
+        except _DAMAGED_FILE_ERRORS as err:
+            reason = " ".join(str(err).split())[:200] or type(err).__name__
+            raise CorruptSavedModelError(
+                f"cannot load the SavedModel {str(self.path)!r}: a file in it is corrupted or "
+                f"truncated ({type(err).__name__}: {reason}); export the model again."
+            ) from err
+        self.signatures = dict(self.saved_model.signatures)
         spec = self.signatures["log_prob"].structured_input_signature[1]["x"]
         self.data_shape = tuple(int(d) for d in spec.shape[1:])
         self.pixels = "log_prob_uint8" in self.signatures
         self.conditional = "labels" in self.signatures["log_prob"].structured_input_signature[1]
         num_classes = self.card.get("num_classes")
         self.num_classes = int(num_classes) if self.conditional and num_classes else None
+        self.max_samples = (self.card.get("serving_limits") or {}).get("max_samples")
 
     def __repr__(self) -> str:
         kind = self.card.get("model_class", "flow")

@@ -47,6 +47,8 @@ def build_model_card(
     model: FlowModel,
     signatures: Mapping[str, tf.types.experimental.ConcreteFunction],
     metadata: Mapping[str, Any] | None = None,
+    *,
+    max_samples: int | None = None,
 ) -> dict[str, Any]:
     """Describes an exported model: class, config, data, metrics, signatures and versions.
 
@@ -56,6 +58,8 @@ def build_model_card(
         metadata: free-form JSON-serialisable facts about training. Recognised keys are
             surfaced at the top level: `dataset` (training data name), `test_bits_per_dim`,
             `test_log_prob` (nats/example) and `command` (how to regenerate the export).
+        max_samples: the `sample` signature's cap on `num_samples`, recorded as
+            `serving_limits.max_samples`.
 
     Returns:
         A JSON-ready dict.
@@ -95,6 +99,8 @@ def build_model_card(
         "test_log_prob": metadata.get("test_log_prob"),
         "command": metadata.get("command"),
         "signatures": described,
+        # Requests the signatures refuse with INVALID_ARGUMENT (see `tfflow.export`).
+        "serving_limits": {"max_samples": max_samples},
         "versions": {
             "tfflow": tfflow.__version__,
             "tensorflow": tf.__version__,

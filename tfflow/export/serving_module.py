@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 from tfflow.models.flow_model import FlowModel
 
-__all__ = ["SIGNATURE_NAMES", "ServingModule", "latent_noise", "samples_to_uint8"]
+__all__ = [
+    "DEFAULT_MAX_SAMPLES",
+    "SIGNATURE_NAMES",
+    "ServingModule",
+    "check_max_samples",
+    "latent_noise",
+    "samples_to_uint8",
+]
+
+# Default cap on `num_samples` of one `sample` request. Every other signature's work is
+# bounded by the tensors its request carries; `sample` alone turns a 4-byte scalar into
+# `num_samples * D` floats and the decoder's activations, so one request with a huge
+# `num_samples` could exhaust a shared model server's memory.
+DEFAULT_MAX_SAMPLES = 1024
 
 # Every signature an exported model may have; `log_prob_uint8` only for pixel models.
 SIGNATURE_NAMES = (
@@ -52,6 +66,20 @@ def latent_noise(
         u = tf.random.stateless_uniform(shape, seed_pair, minval=1e-7, maxval=1 - 1e-7, dtype=dtype)
         z = tf.math.log(u) - tf.math.log1p(-u)
     return z * tf.cast(temperature, dtype)
+
+
+def check_max_samples(max_samples) -> int:
+    """`max_samples` as an int, or raises naming it (a positive integer below 2**31)."""
+    if (
+        isinstance(max_samples, bool)
+        or not isinstance(max_samples, int | np.integer)
+        or not 0 < max_samples < 2**31
+    ):
+        raise ValueError(
+            f"`max_samples` must be a positive integer (at most {2**31 - 1}); "
+            f"received {max_samples!r}."
+        )
+    return int(max_samples)
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -134,8 +162,10 @@ class ServingModule(tf.Module):
     - `log_prob_uint8` (pixel models): `x` uint8 8-bit pixels; for `n_bits < 8` they are
       reduced to `x // 2**(8 - n_bits)` first; each integer level `k` is scored at its bin
       centre `k + 0.5`.
-    - `sample`: `num_samples` int32 > 0, `temperature` float32 finite >= 0, `seed` int64 ->
-      `samples` (float32, data space) and, for pixel models, `samples_uint8`. Noise is drawn
+    - `sample`: `num_samples` int32 in `[1, max_samples]`, `temperature` float32 finite
+      >= 0, `seed` int64 -> `samples` (float32, data space) and, for pixel models,
+      `samples_uint8`. A larger `num_samples` fails with `InvalidArgumentError` naming
+      `num_samples` and the limit before anything is allocated. Noise is drawn
       as `FlowModel.sample` draws it (stateless, seed `[seed, 0]`), so the same seed gives
       the same samples as `model.sample(num_samples, temperature, seed)`.
     - `encode`: `x` -> `z` `(batch, D)`; `decode`: `z` -> `x`.
@@ -153,14 +183,22 @@ class ServingModule(tf.Module):
 
     Args:
         model: the `FlowModel` to serve.
+        max_samples: the largest `num_samples` one `sample` request may ask for.
         name: module name.
 
     Raises:
         TypeError: if `model` is not a `FlowModel`.
+        ValueError: if `max_samples` is not a positive integer.
     """
 
-    def __init__(self, model: FlowModel, name: str = "tfflow_serving"):
+    def __init__(
+        self,
+        model: FlowModel,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        name: str = "tfflow_serving",
+    ):
         super().__init__(name=name)
+        self.max_samples = check_max_samples(max_samples)
         if not isinstance(model, FlowModel):
             raise TypeError(
                 f"`model` must be a tfflow FlowModel (NICE, RealNVP, Glow); "
@@ -183,6 +221,7 @@ class ServingModule(tf.Module):
         event_size = int(model.event_size)
         pixels, n_bits = bool(model.pixels), int(model.n_bits)
         num_classes = model.num_classes
+        max_samples = self.max_samples
         per_dim = float(event_size * math.log(2.0))
 
         def with_labels(specs: list[tf.TensorSpec], labels_spec: tf.TensorSpec) -> list:
@@ -238,6 +277,13 @@ class ServingModule(tf.Module):
             checks = [
                 tf.debugging.assert_positive(
                     num_samples, message="`num_samples` must be a positive integer."
+                ),
+                tf.debugging.assert_less_equal(
+                    num_samples,
+                    max_samples,
+                    message=f"`num_samples` must be at most {max_samples}, this model's "
+                    "`max_samples` limit (set by `tfflow.export(..., max_samples=...)`); "
+                    "split the request or re-export with a higher limit.",
                 ),
                 tf.debugging.assert_all_finite(
                     temperature, message="`temperature` must be finite and >= 0."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import pathlib
 import shutil
 
 import keras
@@ -11,7 +12,7 @@ import numpy as np
 
 from tfflow.training.errors import RunConfigurationError
 
-__all__ = ["check_free_space", "checkpoint_bytes", "required_free_bytes"]
+__all__ = ["check_free_space", "checkpoint_bytes", "describe_disk", "required_free_bytes"]
 
 # Room for everything besides the weights: metrics.csv, config.json, sample grids, the
 # training curve, TensorBoard events and the HDF5/zip overheads of small files.
@@ -46,13 +47,14 @@ def checkpoint_bytes(model: keras.Model) -> int:
 def required_free_bytes(model: keras.Model, export: bool = True) -> int:
     """Disk space a run of `model` needs at its peak.
 
-    A checkpoint is written next to the previous one before that is deleted, `model.keras`
-    holds the weights and optimizer state once more, and a SavedModel export the weights
-    again; plus `OTHER_FILES_BYTES` for the small files.
+    A checkpoint is written next to the two generations kept (the latest and the previous
+    one, see `AtomicBackupAndRestore`) before the oldest is deleted, `model.keras` holds the
+    weights and optimizer state once more, and a SavedModel export the weights again; plus
+    `OTHER_FILES_BYTES` for the small files.
     """
     checkpoint = checkpoint_bytes(model)
     exported = _variables_bytes(model.weights) if export else 0
-    return 2 * checkpoint + exported + OTHER_FILES_BYTES
+    return 3 * checkpoint + exported + OTHER_FILES_BYTES
 
 
 def check_free_space(path: str | os.PathLike, required: int) -> int:
@@ -67,11 +69,38 @@ def check_free_space(path: str | os.PathLike, required: int) -> int:
     free = shutil.disk_usage(path).free
     if free < required:
         raise RunConfigurationError(
-            f"not enough disk space for the run directory {str(path)!r}: "
-            f"{_mib(free)} free, about {_mib(required)} needed (checkpoints, model.keras and "
-            "the SavedModel); free some space or pass a --run-dir on another disk."
+            f"not enough disk space for the run directory {str(path)!r} on "
+            f"{_mount_text(path)}: {_mib(free)} free, about {_mib(required)} needed "
+            "(checkpoints, model.keras and the SavedModel); free some space or pass a "
+            "--run-dir on another disk."
         )
     return free
+
+
+def _mount_point(path: str | os.PathLike) -> pathlib.Path:
+    """The mount point of the file system holding `path` (or its nearest existing parent)."""
+    current = pathlib.Path(os.path.abspath(path))
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    while not os.path.ismount(current) and current != current.parent:
+        current = current.parent
+    return current
+
+
+def _mount_text(path: str | os.PathLike) -> str:
+    return f"the file system mounted at {str(_mount_point(path))!r}"
+
+
+def describe_disk(path: str | os.PathLike) -> str:
+    """`the file system mounted at '/mnt' (1.5 MiB free)`: where `path` is, for messages.
+
+    Returns an empty string if the file system cannot be inspected.
+    """
+    try:
+        free = shutil.disk_usage(_mount_point(path)).free
+    except OSError:
+        return ""
+    return f"{_mount_text(path)} ({_mib(free)} free)"
 
 
 def _mib(count: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zipfile
 from typing import Any
 
 import keras
@@ -53,7 +54,8 @@ def load_trained_run(path: str | os.PathLike) -> TrainedRun:
     """Loads `model.keras` and `config.json` of a finished run.
 
     Raises:
-        RunConfigurationError: If `path` is not a finished run directory.
+        RunConfigurationError: If `path` is not a finished run directory, or its
+            `model.keras` is corrupted or truncated (naming the file).
     """
     run_dir = RunDir(path)
     record = run_dir.require_trained()
@@ -66,5 +68,18 @@ def load_trained_run(path: str | os.PathLike) -> TrainedRun:
         ) from err
     # Evaluation, sampling and export need no optimizer; `compile=False` also avoids Keras'
     # warning about FlowModel's custom `compile()`.
-    model = keras.models.load_model(run_dir.model_path, compile=False)
+    try:
+        model = keras.models.load_model(run_dir.model_path, compile=False)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        reason = " ".join(str(err).split())[:200] or type(err).__name__
+        fix = (
+            "rerun the same `tfflow train` command to rewrite it from the checkpoint in "
+            f"{str(run_dir.backup_dir)!r}"
+            if run_dir.has_backup()
+            else "train the run again"
+        )
+        raise RunConfigurationError(
+            f"cannot load {str(run_dir.model_path)!r}: the file is corrupted or truncated "
+            f"({type(err).__name__}: {reason}); {fix}."
+        ) from err
     return TrainedRun(run_dir=run_dir, model=model, config=config, record=record)

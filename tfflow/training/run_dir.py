@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import pathlib
@@ -13,6 +14,7 @@ from typing import Any
 from tfflow.callbacks.atomic_backup import AtomicBackupAndRestore
 from tfflow.callbacks.atomic_files import atomic_write_text
 from tfflow.data import KNOWN_DATASETS
+from tfflow.training.disk_space import describe_disk
 from tfflow.training.errors import RunConfigurationError
 
 __all__ = ["RunDir", "default_run_dir"]
@@ -134,6 +136,12 @@ class RunDir:
                     os.unlink(probe)
         except OSError as err:
             reason = err.strerror or type(err).__name__
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise RunConfigurationError(
+                    f"run directory {str(self.path)!r} cannot be written ({reason}) on "
+                    f"{describe_disk(self.path)}; free some space or pass a --run-dir on "
+                    "another disk."
+                ) from err
             raise RunConfigurationError(
                 f"run directory {str(self.path)!r} is not writable ({reason}); pass a writable "
                 "--run-dir."

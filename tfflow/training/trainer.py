@@ -34,7 +34,9 @@ from tfflow.training.disk_space import check_free_space, required_free_bytes
 from tfflow.training.errors import RunConfigurationError
 from tfflow.training.evaluation import evaluate_bits_per_dim
 from tfflow.training.progress import echo, timed_step
+from tfflow.training.resume import skip_trained_epochs
 from tfflow.training.run_dir import RunDir, default_run_dir
+from tfflow.training.run_lock import RunDirLock
 from tfflow.training.sampling import render_samples
 from tfflow.training.strategy import default_jit, make_strategy, mixed_precision_policy
 from tfflow.training.workers import WorkerRole
@@ -101,12 +103,16 @@ def _check_same_run(run_dir: RunDir, config: TrainConfig) -> bool:
     return True
 
 
-def _completed_epochs(run_dir: RunDir) -> int:
-    try:
-        metadata = AtomicBackupAndRestore.read_metadata(run_dir.backup_dir) or {}
-        return int(metadata.get("epoch", 0))
-    except (OSError, ValueError):
-        return 0
+def _completed_epochs(run_dir: RunDir, print_fn: Callable[[str], None]) -> int:
+    """Epochs in the newest readable checkpoint, reporting corrupted newer ones.
+
+    Raises:
+        tfflow.callbacks.atomic_backup.CorruptCheckpointError: if no checkpoint is readable.
+    """
+    metadata = AtomicBackupAndRestore.read_metadata(run_dir.backup_dir) or {}
+    for path, reason in metadata.get("rejected", ()):
+        print_fn(f"checkpoint {path} is corrupted ({reason}); using the previous one")
+    return int(metadata.get("epoch", 0))
 
 
 def _latest_export(run_dir: RunDir) -> pathlib.Path | None:
@@ -136,6 +142,9 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
     a finished run is not trained further unless `epochs` is raised. Every file is written
     atomically, and the free disk space is checked before training.
 
+    The run directory has one writer at a time: `RUN_DIR/.tfflow.lock` (see `RunDirLock`)
+    is held until the run ends, so a second `train` on it fails at once naming the holder.
+
     Under `strategy="multiworker"` only the chief (see `WorkerRole`) writes the run
     directory; the other workers restore from its checkpoint and write into a scratch folder
     of their own inside it, deleted at the end.
@@ -161,6 +170,12 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
     role = WorkerRole.for_strategy(config.strategy)
     created = not run_dir.path.exists()
     run_dir.prepare()
+    # One writer per run directory: the chief holds its lock until the run ends.
+    lock = RunDirLock(run_dir.path) if role.is_chief else None
+    if lock is not None:
+        stale = lock.acquire()
+        if stale:
+            print_fn(stale)
     # A non-chief worker writes its own files into a scratch folder, deleted at the end.
     write_dir = run_dir if role.is_chief else RunDir(run_dir.path / role.scratch_name)
     if not role.is_chief:
@@ -172,12 +187,16 @@ def train(config: TrainConfig, *, print_fn: Callable[[str], None] = echo) -> Tra
             result.export_path = None  # exported into the scratch folder, deleted below
         return result
     except BaseException:
+        if lock is not None:
+            lock.release()
         # Leave no empty directory behind when the run failed before writing anything.
         if created and run_dir.path.is_dir() and not any(run_dir.path.iterdir()):
             with contextlib.suppress(OSError):  # another worker may have written meanwhile
                 run_dir.path.rmdir()
         raise
     finally:
+        if lock is not None:
+            lock.release()
         if not role.is_chief:
             shutil.rmtree(write_dir.path, ignore_errors=True)
 
@@ -207,7 +226,7 @@ def _train(
         arrays, conditional=config.conditional, label_attribute=config.label_attribute
     )
     resume = _check_same_run(run_dir, config) and run_dir.has_backup()
-    done = _completed_epochs(run_dir) if resume else 0
+    done = _completed_epochs(run_dir, print_fn) if resume else 0
     if resume and done >= config.epochs:
         print_fn(
             f"{run_dir.path} has finished {done} epochs (checkpoint in {run_dir.backup_dir}); "
@@ -259,6 +278,10 @@ def _train(
         )
         if steps_per_epoch is not None:
             train_data = train_data.repeat()
+        # A resumed run continues the data stream where the checkpoint left it.
+        train_data, steps_per_epoch = skip_trained_epochs(
+            train_data, min(done, config.epochs), config.steps_per_epoch
+        )
         test_data = evaluation_pipeline(
             arrays,
             config.model,
