@@ -280,7 +280,7 @@ def _train(
             train_data = train_data.repeat()
         # A resumed run continues the data stream where the checkpoint left it.
         train_data, steps_per_epoch = skip_trained_epochs(
-            train_data, min(done, config.epochs), config.steps_per_epoch
+            train_data, min(done, config.epochs), steps_per_epoch
         )
         test_data = evaluation_pipeline(
             arrays,
