@@ -1,6 +1,10 @@
 """Pins every private TensorFlow/Keras/TFP name `tfflow._compat` wraps: when a release moves
 one, these fail with a message naming it (tfflow never falls back silently)."""
 
+import os
+import subprocess
+import sys
+
 import keras
 import tensorflow as tf
 
@@ -44,3 +48,23 @@ def test_keras_optimizer_keeps_its_schedule_in_learning_rate():
         "tfflow/_compat/keras.py"
     )
     assert learning_rate_schedule(keras.optimizers.Adam(1e-3)) is None
+
+
+def test_tf_multi_worker_strategy_reports_its_mode():
+    script = (
+        "import tensorflow as tf\n"
+        "strategy = tf.distribute.MultiWorkerMirroredStrategy()\n"
+        "from tfflow._compat.tf import in_multi_worker_mode\n"
+        "default = tf.distribute.get_strategy()\n"
+        "print(in_multi_worker_mode(strategy), in_multi_worker_mode(default))\n"
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TF_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, (
+        "MultiWorkerMirroredStrategy.extended._in_multi_worker_mode() moved; see "
+        f"tfflow/_compat/tf.py:\n{result.stderr[-2000:]}"
+    )
+    assert result.stdout.split() == ["False", "False"]  # one worker without TF_CONFIG

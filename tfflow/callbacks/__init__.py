@@ -13,12 +13,14 @@ from tfflow.callbacks.divergence_guard import (
     NonFiniteInputError,
     TrainingDivergedError,
 )
+from tfflow.callbacks.guard_state import GuardState
 
 __all__ = [
     "AtomicBackupAndRestore",
     "AtomicCSVLogger",
     "AtomicWriteError",
     "DivergenceGuard",
+    "GuardState",
     "NonFiniteInputError",
     "TrainingDivergedError",
     "atomic_path",

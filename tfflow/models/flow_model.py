@@ -10,26 +10,31 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfflow.bijectors.actnorm import ActNorm, data_dependent_init
+from tfflow._compat.tf import in_multi_worker_mode
+from tfflow.bijectors.actnorm import data_dependent_init
 from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
 from tfflow.bijectors.flow_bijector import (
     collect_keras_layers,
     forward_and_log_det,
     inverse_and_log_det,
-    walk_bijectors,
 )
 from tfflow.bijectors.pixel_support import PixelSupport
-from tfflow.bijectors.scaling import Scaling
 from tfflow.callbacks.divergence_guard import DivergenceGuard
-from tfflow.optimizers.fused_adam import FusedAdam
-from tfflow.optimizers.linear_warmup import LinearWarmup
+from tfflow.callbacks.guard_state import GuardState
+from tfflow.models import recipe
+from tfflow.models.data_init import (
+    data_initialised_bijectors,
+    first_examples,
+    synchronise_across_workers,
+)
+from tfflow.models.inputs import as_data, as_latent, dequantize_pixels, label_conditions
+from tfflow.models.priors import PRIORS, base_distribution, base_log_prob, latent_noise
+from tfflow.units import nats_to_bits_per_dim
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
 __all__ = ["FlowModel"]
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 # The density methods below carry `do_not_convert`: their Python control flow is static, and
@@ -54,6 +59,16 @@ class FlowModel(keras.Model):
     integer lattice itself could put unbounded mass on its points). `log_prob`,
     `bits_per_dim` and `evaluate` read integer input deterministically, at the bin centres
     `k + 0.5`. Float input in `[0, 2**n_bits)` is taken as already dequantized.
+
+    Training recipe (`compile()`'s optimizer and XLA default): `tfflow.models.recipe`;
+    input coercion: `tfflow.models.inputs`; the latent density and noise draw:
+    `tfflow.models.priors`; data-dependent initialisation: `tfflow.models.data_init`.
+
+    Attributes:
+        flow: the normalizing bijector (data -> flat latent).
+        flow_layers: the Keras layers holding the flow's parameters.
+        guard_state: the `tfflow.callbacks.GuardState` that `train_step` fills for a
+            `DivergenceGuard` (created by `fit` when a guard is used; None before).
 
     Args:
         input_shape: shape of one example, e.g. `(28, 28, 1)` or `(2,)`.
@@ -91,7 +106,7 @@ class FlowModel(keras.Model):
                 f"`input_shape` must be a non-empty shape of positive sizes; "
                 f"received {tuple(input_shape)!r}."
             )
-        if prior not in ("normal", "logistic"):
+        if prior not in PRIORS:
             raise ValueError(f"`prior` must be 'normal' or 'logistic'; received {prior!r}.")
         if dequantization not in ("uniform", "none"):
             raise ValueError(
@@ -123,7 +138,7 @@ class FlowModel(keras.Model):
         # Keras 3 does not track TFP bijectors (tf.Modules); owning their layers here makes
         # `fit`, checkpoints and `model.save` see every parameter.
         self.flow_layers = collect_keras_layers(self.flow)
-        self.guard_state = None
+        self.guard_state: GuardState | None = None
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim")
         # Create every weight now (one pass on a dummy batch) so that loading saved weights,
@@ -144,10 +159,7 @@ class FlowModel(keras.Model):
     @property
     def base_distribution(self) -> tfd.Distribution:
         """The latent distribution over `(D,)`: standard normal or standard logistic."""
-        dtype = self.flow_dtype
-        zero, one = tf.constant(0.0, dtype), tf.constant(1.0, dtype)
-        base = tfd.Normal(zero, one) if self.prior == "normal" else tfd.Logistic(zero, one)
-        return tfd.Sample(base, sample_shape=[self.event_size])
+        return base_distribution(self.prior, self.event_size, self.flow_dtype)
 
     @property
     def bijector(self) -> tfb.Bijector:
@@ -161,95 +173,32 @@ class FlowModel(keras.Model):
 
     # ----- inputs -------------------------------------------------------------------------------
     def _as_data(self, x, arg: str = "x") -> tf.Tensor:
-        x = tf.convert_to_tensor(x)
-        if x.dtype.is_integer or x.dtype == tf.bool:
-            if not self.pixels:
-                raise TypeError(
-                    f"`{arg}` must be floating point for a model of real-valued data; "
-                    f"received dtype {x.dtype.name}."
-                )
-            # Integer pixels are the centres of their quantisation bins: k -> k + 0.5.
-            x = tf.cast(x, self.flow_dtype) + 0.5
-        elif not x.dtype.is_floating:
-            raise TypeError(f"`{arg}` must be a float or integer tensor; received {x.dtype.name}.")
-        else:
-            x = tf.cast(x, self.flow_dtype)
-        rank = len(self.data_shape)
-        static = x.shape
-        if static.rank is not None:
-            trailing = tuple(static[max(static.rank - rank, 0) :])
-            if static.rank < rank or any(
-                g is not None and int(g) != w
-                for g, w in zip(trailing, self.data_shape, strict=False)
-            ):
-                raise ValueError(
-                    f"`{arg}` must have shape (batch, {', '.join(map(str, self.data_shape))}) "
-                    f"for this {type(self).__name__}; received shape {tuple(static)}."
-                )
-        return x
-
-    def _as_latent(self, z, arg: str = "z") -> tf.Tensor:
-        z = tf.convert_to_tensor(z)
-        if not z.dtype.is_floating:
-            raise TypeError(f"`{arg}` must be floating point; received dtype {z.dtype.name}.")
-        z = tf.cast(z, self.flow_dtype)
-        if z.shape.rank is not None and (
-            z.shape.rank < 1 or (z.shape[-1] is not None and int(z.shape[-1]) != self.event_size)
-        ):
-            raise ValueError(
-                f"`{arg}` must have shape (batch, {self.event_size}); received {tuple(z.shape)}."
-            )
-        return z
+        return as_data(
+            x,
+            data_shape=self.data_shape,
+            pixels=self.pixels,
+            dtype=self.flow_dtype,
+            owner=type(self).__name__,
+            arg=arg,
+        )
 
     def _conditions(self, labels, batch_shape=None) -> dict:
-        """Keyword arguments routing `labels` to the class prior (empty if unconditional)."""
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError(
-                    "`labels` given to a model without classes; build it with "
-                    "`num_classes=...` to condition on labels."
-                )
-            return {}
-        if labels is None:
-            raise ValueError(
-                f"This model is class-conditional: pass `labels` (integers in "
-                f"[0, {self.num_classes}))."
-            )
-        labels = tf.convert_to_tensor(labels)
-        if not labels.dtype.is_integer:
-            raise TypeError(f"`labels` must be integers; received dtype {labels.dtype.name}.")
-        if tf.executing_eagerly():
-            values = labels.numpy()
-            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
-                raise ValueError(
-                    f"`labels` must lie in [0, {self.num_classes}); received values from "
-                    f"{values.min()} to {values.max()}."
-                )
-        labels = tf.cast(labels, tf.int32)
-        if batch_shape is not None:
-            labels = tf.broadcast_to(labels, batch_shape)
-        return {"class_prior": {"labels": labels}}
+        return label_conditions(labels, self.num_classes, batch_shape)
 
     # ----- densities ----------------------------------------------------------------------------
-    def _base_log_prob(self, z: tf.Tensor) -> tf.Tensor:
-        z = tf.cast(z, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype)
-        if self.prior == "normal":
-            return -0.5 * tf.reduce_sum(tf.square(z), -1) - 0.5 * self.event_size * _LOG_2PI
-        return -tf.reduce_sum(tf.nn.softplus(z) + tf.nn.softplus(-z), -1)
-
     @tf.autograph.experimental.do_not_convert
     def log_prob(self, x, labels=None, training: bool | None = None) -> tf.Tensor:
         """Exact `log p(x)` (or `log p(x | labels)`) in nats, one value per example."""
         x = self._as_data(x)
         conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
         z, log_det = forward_and_log_det(self.flow, x, **conditions)
-        return self._base_log_prob(z) + tf.cast(
+        return base_log_prob(z, self.prior) + tf.cast(
             log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
         )
 
     def bits_per_dim(self, x, labels=None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`: bits per dimension on the data's scale."""
-        return -self.log_prob(x, labels) / (self.event_size * math.log(2.0))
+        return nats_to_bits_per_dim(-self.log_prob(x, labels), self.event_size)
 
     @tf.autograph.experimental.do_not_convert
     def encode(self, x, labels=None) -> tf.Tensor:
@@ -261,7 +210,7 @@ class FlowModel(keras.Model):
     @tf.autograph.experimental.do_not_convert
     def decode(self, z, labels=None) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
-        z = self._as_latent(z)
+        z = as_latent(z, event_size=self.event_size, dtype=self.flow_dtype)
         conditions = self._conditions(labels, tf.shape(z)[:-1])
         return inverse_and_log_det(self.flow, z, **conditions)[0]
 
@@ -287,29 +236,10 @@ class FlowModel(keras.Model):
             math.isfinite(temperature) and temperature >= 0
         ):
             raise ValueError(f"`temperature` must be finite and >= 0; received {temperature!r}.")
-        dtype = self.flow_dtype
-        shape = tf.stack([tf.cast(num_samples, tf.int32), self.event_size])
-        seed_pair = (
-            tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-            if seed is not None
-            else None
+        z = latent_noise(
+            self.prior, num_samples, self.event_size, temperature, seed, self.flow_dtype
         )
-        if self.prior == "normal":
-            z = (
-                tf.random.stateless_normal(shape, seed_pair, dtype=dtype)
-                if seed_pair is not None
-                else tf.random.normal(shape, dtype=dtype)
-            )
-        else:
-            u = (
-                tf.random.stateless_uniform(
-                    shape, seed_pair, minval=1e-7, maxval=1 - 1e-7, dtype=dtype
-                )
-                if seed_pair is not None
-                else tf.random.uniform(shape, 1e-7, 1 - 1e-7, dtype=dtype)
-            )
-            z = tf.math.log(u) - tf.math.log1p(-u)
-        return self.decode(z * tf.cast(temperature, dtype), labels=labels)
+        return self.decode(z, labels=labels)
 
     # ----- Keras --------------------------------------------------------------------------------
     def call(self, inputs, training=None):
@@ -359,26 +289,16 @@ class FlowModel(keras.Model):
                 optimizer cannot take (already built, or clipping set otherwise).
         """
         if optimizer is None or isinstance(optimizer, str):
-            recipe = self.optimizer_recipe
-            name = optimizer or recipe["optimizer"]
-            options = dict(recipe["options"]) if name == recipe["optimizer"] else {}
-            warmup = recipe["warmup_steps"] if warmup_steps is None else warmup_steps
-            rate = self.learning_rate if learning_rate is None else float(learning_rate)
-            decay = recipe.get("decay_per_step", 1.0)
-            floor = recipe.get("floor_fraction", 0.0)
-            schedule = LinearWarmup(rate, warmup, decay, floor) if warmup or decay != 1 else rate
-            if clipnorm is not None:
-                options["global_clipnorm"] = float(clipnorm)
-            if ema_momentum is not None:
-                options.update(use_ema=True, ema_momentum=float(ema_momentum))
-            if name.lower() == "adam":  # same math, one fused kernel per variable
-                optimizer = FusedAdam(learning_rate=schedule, **options)
-            else:
-                optimizer = keras.optimizers.get(
-                    {"class_name": name, "config": {"learning_rate": schedule, **options}}
-                )
+            optimizer = recipe.build_optimizer(
+                self.optimizer_recipe,
+                optimizer,
+                learning_rate=self.learning_rate if learning_rate is None else learning_rate,
+                warmup_steps=warmup_steps,
+                clipnorm=clipnorm,
+                ema_momentum=ema_momentum,
+            )
         else:
-            _apply_options(
+            recipe.apply_options(
                 optimizer,
                 learning_rate=learning_rate,
                 warmup_steps=warmup_steps,
@@ -389,18 +309,8 @@ class FlowModel(keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
 
     def default_jit_compile(self) -> bool:
-        """`compile()`'s default `jit_compile`: XLA where it was measured faster.
-
-        On a GPU, always. On CPU, for vector models only (MLP conditioners: training steps
-        1.41x faster for RealNVP on 64-d data, 1.14x for NICE on MNIST, 2 cores), not for image
-        models, whose convolutions XLA runs without oneDNN (Glow trained at 0.64x). Off inside
-        a `tf.distribute` strategy scope, where the train step holds cross-replica calls.
-        """
-        if tf.distribute.has_strategy():
-            return False
-        if tf.config.list_logical_devices("GPU"):
-            return True
-        return len(self.data_shape) == 1
+        """`compile()`'s default `jit_compile` (`tfflow.models.recipe.default_jit_compile`)."""
+        return recipe.default_jit_compile(self.data_shape)
 
     def get_compile_config(self) -> dict | None:
         """The optimizer and compile options, so `load_model` recompiles the model."""
@@ -452,17 +362,14 @@ class FlowModel(keras.Model):
                 tf.cast(step, tf.int64),
             ]
         )
-        dtype = self.flow_dtype
-        noise = tf.random.stateless_uniform(tf.shape(x), seed, dtype=dtype)
-        below_top = np.nextafter(np.array(2.0**self.n_bits, dtype), np.array(0.0, dtype))
-        return tf.minimum(tf.cast(x, dtype) + noise, tf.constant(below_top, dtype))
+        return dequantize_pixels(x, self.n_bits, seed, self.flow_dtype)
 
     def _update_metrics(self, nll: tf.Tensor) -> dict:
         """Accumulates per-example `nll`, so epoch values weight every example equally."""
         self.loss_tracker.update_state(nll)
-        self.bpd_tracker.update_state(nll / (self.event_size * math.log(2.0)))
+        self.bpd_tracker.update_state(nats_to_bits_per_dim(nll, self.event_size))
         results = {m.name: m.result() for m in self.metrics}
-        if _in_multi_worker_mode():
+        if in_multi_worker_mode(tf.distribute.get_strategy()):
             # Keras 3.15 reduces step outputs across workers with `axis=0`, which fails on
             # scalars; give them a leading axis of 1 that the reduction removes.
             results = {k: tf.reshape(v, [1]) for k, v in results.items()}
@@ -494,12 +401,9 @@ class FlowModel(keras.Model):
         return self._update_metrics(self._nll(self._unpack(data), training=False))
 
     # ----- data-dependent initialisation -------------------------------------------------------
-    def _data_initialised_bijectors(self) -> list:
-        """The ActNorm and Scaling bijectors of the flow (initialised from data once)."""
-        return [b for b in walk_bijectors(self.flow) if isinstance(b, ActNorm | Scaling)]
-
     def needs_initialization(self) -> bool:
-        return any(not b.initialized for b in self._data_initialised_bijectors())
+        """Whether a data-initialised bijector (ActNorm, Scaling) is still uninitialised."""
+        return any(not b.initialized for b in data_initialised_bijectors(self.flow))
 
     def initialize(self, x, labels=None) -> None:
         """Data-dependent initialisation (ActNorm) from a batch `x`; a no-op once done."""
@@ -528,8 +432,10 @@ class FlowModel(keras.Model):
         `TrainingDivergedError` out of `fit`, before Keras ends the epoch.
         """
         if self.needs_initialization() and x is not None:
-            self.initialize(_first_examples(x, init_examples, batch_size))
-            self._synchronise_actnorm()
+            self.initialize(first_examples(x, init_examples))
+            synchronise_across_workers(
+                data_initialised_bijectors(self.flow), self.distribute_strategy
+            )
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if guard is True:
             guard = DivergenceGuard()
@@ -537,7 +443,7 @@ class FlowModel(keras.Model):
             callbacks.append(guard)
             if self.guard_state is None:
                 with self.distribute_strategy.scope():
-                    self.guard_state = _GuardState()
+                    self.guard_state = GuardState()
         return super().fit(x, y, batch_size, *args, callbacks=callbacks, **kwargs)
 
     def make_train_function(self, force: bool = False):
@@ -553,21 +459,6 @@ class FlowModel(keras.Model):
                 self.optimizer.build(self.trainable_variables)
         return super().make_train_function(force=force)
 
-    def _synchronise_actnorm(self) -> None:
-        """Makes every worker hold the same ActNorm statistics (their mean over workers).
-
-        Mirrored replicas on one machine share one assignment already; workers of a
-        MultiWorkerMirroredStrategy each initialised from their own first batch.
-        """
-        strategy = self.distribute_strategy
-        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            return
-        for b in self._data_initialised_bijectors():
-            for v in b.params.trainable_variables:
-                value = v.value
-                per_replica = strategy.run(lambda value=value: tf.identity(value))
-                v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))
-
     def get_config(self) -> dict:
         return {
             "name": self.name,
@@ -578,86 +469,3 @@ class FlowModel(keras.Model):
             "num_classes": self.num_classes,
             "dequantization": self.dequantization,
         }
-
-
-class _GuardState:
-    """Per-batch values `DivergenceGuard` reads: not Keras weights, never saved."""
-
-    def __init__(self):
-        def variable(value, aggregation):
-            return tf.Variable(
-                value,
-                trainable=False,
-                synchronization=tf.VariableSynchronization.ON_READ,
-                aggregation=aggregation,
-            )
-
-        self.batch_loss = variable(0.0, tf.VariableAggregation.MEAN)
-        self.nonfinite_inputs = variable(0.0, tf.VariableAggregation.SUM)
-        self.input_min = variable(0.0, tf.VariableAggregation.MEAN)
-        self.input_max = variable(0.0, tf.VariableAggregation.MEAN)
-
-    def record_inputs(self, x: tf.Tensor) -> None:
-        x = tf.cast(x, tf.float32)
-        finite = tf.math.is_finite(x)
-        self.nonfinite_inputs.assign(tf.reduce_sum(tf.cast(~finite, tf.float32)))
-        self.input_min.assign(tf.reduce_min(tf.where(finite, x, np.inf)))
-        self.input_max.assign(tf.reduce_max(tf.where(finite, x, -np.inf)))
-
-
-def _apply_options(optimizer, *, learning_rate, warmup_steps, clipnorm, ema_momentum) -> None:
-    """Applies `compile()`'s recipe options to a given optimizer object, or refuses them."""
-    kind = type(optimizer).__name__
-    for name, value in (("learning_rate", learning_rate), ("warmup_steps", warmup_steps)):
-        if value is not None:
-            raise ValueError(
-                f"`{name}` configures the optimizer that compile() builds; with an optimizer "
-                f"object ({kind}) set the rate or schedule in its constructor (e.g. "
-                f"`learning_rate=tfflow.optimizers.LinearWarmup(1e-3, warmup_steps=200)`), or "
-                f"pass the optimizer by name; received {name}={value!r}."
-            )
-    if clipnorm is None and ema_momentum is None:
-        return
-    target = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's
-    if target.built:
-        raise ValueError(
-            f"`clipnorm` and `ema_momentum` can only be applied to an optimizer that has not "
-            f"been built; {kind} has been. Pass `global_clipnorm=`/`use_ema=True, "
-            f"ema_momentum=` to its constructor instead."
-        )
-    if clipnorm is not None:
-        if target.clipnorm is not None or target.clipvalue is not None:
-            raise ValueError(
-                f"`clipnorm={clipnorm!r}` (global norm) conflicts with the {kind}'s own "
-                f"clipping (clipnorm={target.clipnorm!r}, clipvalue={target.clipvalue!r}); "
-                f"set one of them."
-            )
-        if not clipnorm > 0:
-            raise ValueError(f"`clipnorm` must be positive; received {clipnorm!r}.")
-        target.global_clipnorm = float(clipnorm)
-    if ema_momentum is not None:
-        if not 0 <= ema_momentum <= 1:
-            raise ValueError(f"`ema_momentum` must lie in [0, 1]; received {ema_momentum!r}.")
-        target.use_ema = True
-        target.ema_momentum = float(ema_momentum)
-
-
-def _in_multi_worker_mode() -> bool:
-    strategy = tf.distribute.get_strategy()
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return False
-    in_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
-    return bool(in_mode()) if callable(in_mode) else True
-
-
-def _first_examples(x, count: int, batch_size: int | None) -> tf.Tensor:
-    if isinstance(x, tf.data.Dataset):
-        batches, seen = [], 0
-        for element in x:
-            batch = element[0] if isinstance(element, tuple | list) else element
-            batches.append(batch)
-            seen += int(batch.shape[0])
-            if seen >= count:
-                break
-        return tf.concat(batches, 0)[:count]
-    return tf.convert_to_tensor(np.asarray(x)[:count])

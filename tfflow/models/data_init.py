@@ -1,0 +1,48 @@
+"""Data-dependent initialisation of a flow (ActNorm, NICE's Scaling) before training."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfflow.bijectors.actnorm import ActNorm
+from tfflow.bijectors.flow_bijector import walk_bijectors
+from tfflow.bijectors.scaling import Scaling
+
+__all__ = ["data_initialised_bijectors", "first_examples", "synchronise_across_workers"]
+
+
+def data_initialised_bijectors(flow: tfp.bijectors.Bijector) -> list:
+    """The bijectors of `flow` initialised from data once (ActNorm, Scaling)."""
+    return [b for b in walk_bijectors(flow) if isinstance(b, ActNorm | Scaling)]
+
+
+def first_examples(x, count: int) -> tf.Tensor:
+    """Up to `count` examples from the start of `x` (an array or a `tf.data.Dataset` of
+    batches, or of `(x, ...)` tuples of batches)."""
+    if isinstance(x, tf.data.Dataset):
+        batches, seen = [], 0
+        for element in x:
+            batch = element[0] if isinstance(element, tuple | list) else element
+            batches.append(batch)
+            seen += int(batch.shape[0])
+            if seen >= count:
+                break
+        return tf.concat(batches, 0)[:count]
+    return tf.convert_to_tensor(np.asarray(x)[:count])
+
+
+def synchronise_across_workers(bijectors: list, strategy: tf.distribute.Strategy) -> None:
+    """Makes every worker hold the same data-initialised parameters (their mean).
+
+    Mirrored replicas on one machine share one assignment already; the workers of a
+    `MultiWorkerMirroredStrategy` each initialised from their own first batch.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+    for b in bijectors:
+        for v in b.params.trainable_variables:
+            value = v.value
+            per_replica = strategy.run(lambda value=value: tf.identity(value))
+            v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None))

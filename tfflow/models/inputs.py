@@ -1,0 +1,136 @@
+"""How `FlowModel` reads what users hand it: data, latents and class labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["as_data", "as_latent", "dequantize_pixels", "label_conditions"]
+
+
+def as_data(
+    x, *, data_shape: tuple[int, ...], pixels: bool, dtype: tf.DType, owner: str, arg: str = "x"
+) -> tf.Tensor:
+    """`x` as a `dtype` tensor of shape `(batch..., *data_shape)`.
+
+    Integer (and boolean) pixels are read as the centres of their quantisation bins,
+    `k -> k + 0.5`; a model of real-valued data refuses them.
+
+    Args:
+        x: the input.
+        data_shape: the shape of one example.
+        pixels: whether the model's data are pixels.
+        dtype: the model's flow dtype.
+        owner: the model's class name, for error messages.
+        arg: the argument's name, for error messages.
+
+    Raises:
+        TypeError: for a dtype the model cannot read.
+        ValueError: for a shape whose trailing dims are not `data_shape`.
+
+    Example:
+        >>> as_data([[1, 2]], data_shape=(2,), pixels=True, dtype=tf.float32, owner="Glow")
+        <tf.Tensor: shape=(1, 2), dtype=float32, numpy=array([[1.5, 2.5]], dtype=float32)>
+    """
+    x = tf.convert_to_tensor(x)
+    if x.dtype.is_integer or x.dtype == tf.bool:
+        if not pixels:
+            raise TypeError(
+                f"`{arg}` must be floating point for a model of real-valued data; "
+                f"received dtype {x.dtype.name}."
+            )
+        x = tf.cast(x, dtype) + 0.5
+    elif not x.dtype.is_floating:
+        raise TypeError(f"`{arg}` must be a float or integer tensor; received {x.dtype.name}.")
+    else:
+        x = tf.cast(x, dtype)
+    rank = len(data_shape)
+    static = x.shape
+    if static.rank is not None:
+        trailing = tuple(static[max(static.rank - rank, 0) :])
+        if static.rank < rank or any(
+            g is not None and int(g) != w for g, w in zip(trailing, data_shape, strict=False)
+        ):
+            raise ValueError(
+                f"`{arg}` must have shape (batch, {', '.join(map(str, data_shape))}) "
+                f"for this {owner}; received shape {tuple(static)}."
+            )
+    return x
+
+
+def as_latent(z, *, event_size: int, dtype: tf.DType, arg: str = "z") -> tf.Tensor:
+    """`z` as a `dtype` tensor of shape `(batch..., event_size)`.
+
+    Raises:
+        TypeError: for a non-floating dtype.
+        ValueError: for a last dimension other than `event_size`.
+    """
+    z = tf.convert_to_tensor(z)
+    if not z.dtype.is_floating:
+        raise TypeError(f"`{arg}` must be floating point; received dtype {z.dtype.name}.")
+    z = tf.cast(z, dtype)
+    if z.shape.rank is not None and (
+        z.shape.rank < 1 or (z.shape[-1] is not None and int(z.shape[-1]) != event_size)
+    ):
+        raise ValueError(
+            f"`{arg}` must have shape (batch, {event_size}); received {tuple(z.shape)}."
+        )
+    return z
+
+
+def label_conditions(labels, num_classes: int | None, batch_shape=None) -> dict:
+    """Keyword arguments routing `labels` to a flow's class prior (empty if unconditional).
+
+    Args:
+        labels: integer class labels (a scalar or one per example), or None.
+        num_classes: the model's class count, None for an unconditional model.
+        batch_shape: if given, `labels` are broadcast to it.
+
+    Raises:
+        ValueError: labels for an unconditional model, none for a conditional one, or
+            (eagerly) values outside `[0, num_classes)`.
+        TypeError: non-integer labels.
+    """
+    if num_classes is None:
+        if labels is not None:
+            raise ValueError(
+                "`labels` given to a model without classes; build it with "
+                "`num_classes=...` to condition on labels."
+            )
+        return {}
+    if labels is None:
+        raise ValueError(
+            f"This model is class-conditional: pass `labels` (integers in [0, {num_classes}))."
+        )
+    labels = tf.convert_to_tensor(labels)
+    if not labels.dtype.is_integer:
+        raise TypeError(f"`labels` must be integers; received dtype {labels.dtype.name}.")
+    if tf.executing_eagerly():
+        values = labels.numpy()
+        if values.size and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(
+                f"`labels` must lie in [0, {num_classes}); received values from "
+                f"{values.min()} to {values.max()}."
+            )
+    labels = tf.cast(labels, tf.int32)
+    if batch_shape is not None:
+        labels = tf.broadcast_to(labels, batch_shape)
+    return {"class_prior": {"labels": labels}}
+
+
+def dequantize_pixels(x: tf.Tensor, n_bits: int, seed: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
+    """Integer pixels `x` plus stateless `U[0, 1)` noise drawn with `seed` (a `[2]` tensor).
+
+    Values stay below `2**n_bits`: in float32, `255 + 0.99999997` would round up to 256,
+    outside the support of the model.
+
+    Example:
+        >>> x = tf.constant([[0, 255]], tf.uint8)
+        >>> y = dequantize_pixels(x, 8, tf.constant([1, 2], tf.int64), tf.float32).numpy()
+        >>> bool(((y >= [0, 255]) & (y < [1, 256])).all())
+        True
+    """
+    noise = tf.random.stateless_uniform(tf.shape(x), seed, dtype=dtype)
+    numpy_dtype = tf.as_dtype(dtype).as_numpy_dtype
+    below_top = np.nextafter(np.array(2.0**n_bits, numpy_dtype), np.array(0.0, numpy_dtype))
+    return tf.minimum(tf.cast(x, dtype) + noise, tf.constant(below_top, dtype))
