@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import tensorflow as tf
 
 from tfflow.models.flow_model import FlowModel
+from tfflow.models.priors import latent_noise
+from tfflow.units import nats_to_bits_per_dim
 
 __all__ = [
     "DEFAULT_MAX_SAMPLES",
     "SIGNATURE_NAMES",
     "ServingModule",
     "check_max_samples",
-    "latent_noise",
     "samples_to_uint8",
 ]
 
@@ -47,25 +46,6 @@ def samples_to_uint8(samples: tf.Tensor, n_bits: int) -> tf.Tensor:
     """
     levels = tf.floor(tf.clip_by_value(samples, 0.0, float(2**n_bits - 1)))
     return tf.cast(levels * float(2 ** (8 - n_bits)), tf.uint8)
-
-
-def latent_noise(
-    model: FlowModel, num_samples: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor
-) -> tf.Tensor:
-    """The latent `(num_samples, D)` that `model.sample(num_samples, temperature, seed)` decodes.
-
-    The same stateless draw as `FlowModel.sample` (seed `[seed, 0]`; standard normal, or
-    standard logistic by inverse CDF of a uniform on `(1e-7, 1 - 1e-7)`), times `temperature`.
-    """
-    dtype = model.flow_dtype
-    shape = tf.stack([tf.cast(num_samples, tf.int32), model.event_size])
-    seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    if model.prior == "normal":
-        z = tf.random.stateless_normal(shape, seed_pair, dtype=dtype)
-    else:
-        u = tf.random.stateless_uniform(shape, seed_pair, minval=1e-7, maxval=1 - 1e-7, dtype=dtype)
-        z = tf.math.log(u) - tf.math.log1p(-u)
-    return z * tf.cast(temperature, dtype)
 
 
 def check_max_samples(max_samples) -> int:
@@ -222,7 +202,6 @@ class ServingModule(tf.Module):
         pixels, n_bits = bool(model.pixels), int(model.n_bits)
         num_classes = model.num_classes
         max_samples = self.max_samples
-        per_dim = float(event_size * math.log(2.0))
 
         def with_labels(specs: list[tf.TensorSpec], labels_spec: tf.TensorSpec) -> list:
             return specs + [labels_spec] if num_classes is not None else specs
@@ -234,7 +213,10 @@ class ServingModule(tf.Module):
 
         def densities(x: tf.Tensor, labels: tf.Tensor | None) -> dict[str, tf.Tensor]:
             log_prob = tf.cast(model.log_prob(x, labels), tf.float32)
-            return {"log_prob": log_prob, "bits_per_dim": -log_prob / per_dim}
+            return {
+                "log_prob": log_prob,
+                "bits_per_dim": nats_to_bits_per_dim(-log_prob, event_size),
+            }
 
         any_float = tf.TensorSpec(None, tf.float32)
         any_int = tf.TensorSpec(None, tf.int32)
@@ -302,7 +284,9 @@ class ServingModule(tf.Module):
                 decode_args.append(
                     _check_labels(labels[0], num_samples, num_classes, broadcast=True)
                 )
-            z = latent_noise(model, num_samples, temperature, seed)
+            z = latent_noise(
+                model.prior, num_samples, model.event_size, temperature, seed, model.flow_dtype
+            )
             samples = decode_any_shape(z, *decode_args)["x"]
             outputs = {"samples": samples}
             if pixels:

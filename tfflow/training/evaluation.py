@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import tensorflow as tf
 
 from tfflow.models import FlowModel
+from tfflow.units import nats_to_bits_per_dim
 
 __all__ = ["evaluate_bits_per_dim"]
 
@@ -32,7 +31,7 @@ def evaluate_bits_per_dim(model: FlowModel, dataset: tf.data.Dataset) -> dict[st
     log_probs = np.asarray(model.predict(dataset, verbose=0), np.float64).reshape(-1)
     nll = float(-np.mean(log_probs))
     return {
-        "bits_per_dim": nll / (model.event_size * math.log(2.0)),
+        "bits_per_dim": nats_to_bits_per_dim(nll, model.event_size),
         "nll_nats": nll,
         "num_examples": int(log_probs.shape[0]),
         "num_dims": int(model.event_size),
