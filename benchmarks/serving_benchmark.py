@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfflow.export import ServedModel, load_served  # noqa: E402
+from tfflow.serving import ServedModel, load_served  # noqa: E402
 
 
 def _timings(fn: Callable[[], object], repeats: int, warmup: int) -> list[float]:

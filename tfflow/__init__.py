@@ -13,11 +13,10 @@ The package is organised as the architecture is:
   tensorflow-datasets) and `tf.data` pipelines with dequantization.
 """
 
-__version__ = "0.1.0"
-
-from tfflow import bijectors, layers, models  # noqa: E402
-from tfflow.export import export, load_served  # noqa: E402
-from tfflow.models import NICE, FlowModel, Glow, RealNVP  # noqa: E402
+from tfflow import bijectors, layers, models, serving
+from tfflow._version import __version__
+from tfflow.models import NICE, FlowModel, Glow, RealNVP
+from tfflow.serving import export, load_served
 
 __all__ = [
     "FlowModel",
@@ -29,5 +28,6 @@ __all__ = [
     "layers",
     "load_served",
     "models",
+    "serving",
     "__version__",
 ]

@@ -22,7 +22,7 @@ import tfflow
 from tfflow.callbacks import AtomicBackupAndRestore
 from tfflow.callbacks.atomic_backup import CorruptCheckpointError
 from tfflow.cli.main import main
-from tfflow.export import CorruptSavedModelError
+from tfflow.serving import CorruptSavedModelError
 
 
 def _truncate(path: Path) -> None:

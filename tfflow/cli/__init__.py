@@ -2,7 +2,7 @@
 
 `main(argv)` is the console script's entry point (also `python -m tfflow`). Each subcommand
 lives in its own module with `add_parser(subparsers)` and `run(args) -> int`; the work is done
-by `tfflow.training` (and `tfflow.export`).
+by `tfflow.training` (and `tfflow.serving`).
 """
 
 from tfflow.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CommandLineError

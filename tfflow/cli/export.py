@@ -6,7 +6,7 @@ import argparse
 
 from tfflow.cli.errors import CommandLineError, run_reporting_errors
 from tfflow.cli.options import non_negative_int, positive_int
-from tfflow.export.serving_module import DEFAULT_MAX_SAMPLES
+from tfflow.serving.serving_module import DEFAULT_MAX_SAMPLES
 
 __all__ = ["add_parser", "run"]
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         import importlib.util
 
         from tfflow.cli.run_loading import load_run
-        from tfflow.export import export
+        from tfflow.serving import export
         from tfflow.training import timed_step
 
         trained = load_run(args.run_dir)

@@ -14,7 +14,7 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
 
-import tfflow  # noqa: E402
+from tfflow._version import __version__  # noqa: E402
 from tfflow.cli import evaluate, export, sample, train  # noqa: E402
 from tfflow.cli.errors import EXIT_USAGE, CommandLineError, print_error  # noqa: E402
 from tfflow.cli.options import Parser  # noqa: E402
@@ -26,7 +26,7 @@ examples:
   tfflow train                                  # Glow on 8x8 digits, ~1 min on CPU
   tfflow train --model realnvp --dataset moons  # RealNVP on a 2-D toy density
   tfflow evaluate runs/glow-digits              # test bits/dim -> evaluation.json
-  tfflow sample runs/glow-digits --num 64 --temperature 0.7 --out grid.png
+  tfflow sample runs/glow-digits --num-samples 64 --temperature 0.7 --out grid.png
   tfflow export runs/glow-digits savedmodels/glow-digits"""
 
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"tfflow {tfflow.__version__}")
+    parser.add_argument("--version", action="version", version=f"tfflow {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (train, evaluate, sample, export):
         module.add_parser(subparsers)

@@ -14,7 +14,7 @@ import pathlib
 from tfflow.cli.errors import CommandLineError, run_reporting_errors
 from tfflow.cli.options import non_negative_float, non_negative_int, positive_int
 
-# Samples per row of a temperature sweep when --num is not given.
+# Samples per row of a temperature sweep when --num-samples is not given.
 SWEEP_COLUMNS = 8
 # Points on an interpolation path when --steps is not given.
 INTERPOLATION_STEPS = 8
@@ -32,11 +32,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run directory")
     parser.add_argument(
-        "--num",
+        "-n",
+        "--num-samples",
+        dest="num",
         type=positive_int,
         metavar="N",
         help=f"samples (default 64; with --temperatures, per temperature, default {SWEEP_COLUMNS})",
     )
+    # The spelling of earlier releases, kept working but no longer listed.
+    parser.add_argument("--num", dest="num", type=positive_int, help=argparse.SUPPRESS)
     parser.add_argument(
         "--temperature",
         type=non_negative_float,
@@ -44,7 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="scale of the latent noise (default: the run's, 0.7 for glow)",
     )
     parser.add_argument(
-        "--out", metavar="PATH", help="a .png or .npy file (default: RUN_DIR/samples.png)"
+        "-o", "--out", metavar="PATH", help="a .png or .npy file (default: RUN_DIR/samples.png)"
     )
     parser.add_argument("--seed", type=non_negative_int, metavar="S", help="seed (default: random)")
     parser.add_argument(
@@ -60,7 +64,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=non_negative_float,
         nargs="+",
         metavar="T",
-        help="a temperature sweep: a row of --num samples per temperature, the same latent "
+        help="a temperature sweep: a row of --num-samples samples per temperature, the same latent "
         "noise in every row (e.g. --temperatures 0 0.5 0.7 1)",
     )
     latent.add_argument(

@@ -90,6 +90,10 @@ _OPTIONS = (
 )  # fmt: skip
 
 
+# Short flags of the common options, spelled as in `tfflow sample` (-n, -o) and most tools (-v).
+_SHORT_FLAGS = {"num_samples": ("-n",), "run_dir": ("-o",), "verbose": ("-v",)}
+
+
 def _add(group, field: str, help: str, **kwargs) -> None:
     """Adds the option `--field-name` of `TrainConfig.field`, defaulting to its default.
 
@@ -99,7 +103,8 @@ def _add(group, field: str, help: str, **kwargs) -> None:
     default = getattr(_DEFAULTS, field)
     if default is not None and not isinstance(default, bool) and "default:" not in help:
         help = f"{help} (default: %(default)s)" if help else "default: %(default)s"
-    group.add_argument("--" + field.replace("_", "-"), default=default, help=help, **kwargs)
+    flags = [*_SHORT_FLAGS.get(field, ()), "--" + field.replace("_", "-")]
+    group.add_argument(*flags, default=default, help=help, **kwargs)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-import tfflow
+from tfflow._version import __version__
 from tfflow.callbacks.atomic_backup import AtomicBackupAndRestore
 from tfflow.callbacks.atomic_files import atomic_path
 from tfflow.data import DatasetArrays, StreamingSource
@@ -125,7 +125,7 @@ def _latest_export(run_dir: RunDir) -> pathlib.Path | None:
 
 
 def _export(model: FlowModel, run_dir: RunDir, metadata: dict, print_fn) -> pathlib.Path:
-    from tfflow.export import export  # The exporter pulls in the serving code; load it late.
+    from tfflow.serving import export  # The exporter pulls in the serving code; load it late.
 
     # TF Serving warm-up requests need the optional tensorflow-serving-api package.
     warmup = importlib.util.find_spec("tensorflow_serving") is not None
@@ -246,7 +246,7 @@ def _train(
             model.compile(jit_compile=jit)
         check_free_space(write_dir.path, required_free_bytes(model, export=config.export))
         record = {
-            "tfflow_version": tfflow.__version__,
+            "tfflow_version": __version__,
             "command": "train",
             "args": config.to_dict(),
             "dataset": dataset_record(arrays),

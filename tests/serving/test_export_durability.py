@@ -21,7 +21,7 @@ from cli.cli_helpers import TINY_GLOW, run_cli
 
 import tfflow
 from tfflow.cli.main import main
-from tfflow.export import existing_versions, remove_stale_exports
+from tfflow.serving import existing_versions, remove_stale_exports
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 import tensorflow as tf
 
 import tfflow
-from tfflow.export import ServedModel, load_served, read_model_card, samples_to_uint8
+from tfflow.serving import ServedModel, load_served, read_model_card, samples_to_uint8
 
 TEMPERATURE, SEED, NUM_SAMPLES = 0.8, 7, 3
 # The served draw is the Python draw (same stateless noise, decoded by the same ops), and for

@@ -1,4 +1,4 @@
-"""`tfflow.export` versioning, atomic writes and error messages."""
+"""`tfflow.serving` export versioning, atomic writes and error messages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tensorflow as tf
 from fs_faults import read_only_dir
 
 import tfflow
-from tfflow.export import existing_versions, exporter, next_version
+from tfflow.serving import existing_versions, exporter, next_version
 
 
 @pytest.fixture(scope="module")

@@ -7,26 +7,26 @@
 (`num_classes=N`) get an int32 `labels` input in every signature.
 """
 
-from tfflow.export.exporter import (
+from tfflow.serving.exporter import (
     existing_versions,
     export,
     next_version,
     remove_stale_exports,
 )
-from tfflow.export.load import (
+from tfflow.serving.load import (
     CorruptSavedModelError,
     ServedModel,
     load_served,
     resolve_version_dir,
 )
-from tfflow.export.model_card import build_model_card, read_model_card
-from tfflow.export.serving_module import (
+from tfflow.serving.model_card import build_model_card, read_model_card
+from tfflow.serving.serving_module import (
     DEFAULT_MAX_SAMPLES,
     SIGNATURE_NAMES,
     ServingModule,
     samples_to_uint8,
 )
-from tfflow.export.warmup import warmup_inputs, write_warmup_requests
+from tfflow.serving.warmup import warmup_inputs, write_warmup_requests
 
 __all__ = [
     "CorruptSavedModelError",

@@ -12,7 +12,7 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-import tfflow
+from tfflow._version import __version__
 from tfflow.models.flow_model import FlowModel
 
 __all__ = ["CARD_FILENAME", "build_model_card", "read_model_card", "write_model_card"]
@@ -99,10 +99,10 @@ def build_model_card(
         "test_log_prob": metadata.get("test_log_prob"),
         "command": metadata.get("command"),
         "signatures": described,
-        # Requests the signatures refuse with INVALID_ARGUMENT (see `tfflow.export`).
+        # Requests the signatures refuse with INVALID_ARGUMENT (see `tfflow.serving`).
         "serving_limits": {"max_samples": max_samples},
         "versions": {
-            "tfflow": tfflow.__version__,
+            "tfflow": __version__,
             "tensorflow": tf.__version__,
             "tensorflow_probability": tfp.__version__,
         },

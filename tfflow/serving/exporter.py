@@ -16,10 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfflow.callbacks.atomic_files import fsync_directory, fsync_tree
-from tfflow.export.model_card import build_model_card, write_model_card
-from tfflow.export.serving_module import DEFAULT_MAX_SAMPLES, ServingModule
-from tfflow.export.warmup import serving_api_available, warmup_inputs, write_warmup_requests
 from tfflow.models.flow_model import FlowModel
+from tfflow.serving.model_card import build_model_card, write_model_card
+from tfflow.serving.serving_module import DEFAULT_MAX_SAMPLES, ServingModule
+from tfflow.serving.warmup import serving_api_available, warmup_inputs, write_warmup_requests
 
 try:
     import fcntl

@@ -15,7 +15,7 @@ import tensorflow as tf
 from cli.cli_helpers import TINY_GLOW, run_cli
 
 import tfflow
-from tfflow.export import DEFAULT_MAX_SAMPLES
+from tfflow.serving import DEFAULT_MAX_SAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
-from tfflow.export.exporter import existing_versions
-from tfflow.export.model_card import CARD_FILENAME, read_model_card
+from tfflow.serving.exporter import existing_versions
+from tfflow.serving.model_card import CARD_FILENAME, read_model_card
 
 __all__ = ["CorruptSavedModelError", "ServedModel", "load_served", "resolve_version_dir"]
 
