@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from tfflow import bijectors as tb
-from tfflow._compat.keras import learning_rate_schedule
+from tfflow._compat.keras import adam_slots, learning_rate_schedule
 from tfflow._compat.tfp import greedy_bijector_cache
 from tfflow.optimizers import LinearWarmup
 
@@ -68,3 +68,18 @@ def test_tf_multi_worker_strategy_reports_its_mode():
         f"tfflow/_compat/tf.py:\n{result.stderr[-2000:]}"
     )
     assert result.stdout.split() == ["False", "False"]  # one worker without TF_CONFIG
+
+
+def test_keras_adam_keeps_its_moments_where_fused_adam_reads_them():
+    variable = keras.Variable(tf.ones([3]))
+    optimizer = keras.optimizers.Adam(0.1)
+    optimizer.apply([tf.ones([3])], [variable])
+    momentum, velocity = adam_slots(optimizer, variable)
+    assert momentum.shape == velocity.shape == (3,), (
+        "Keras' Adam no longer keeps `_momentums`/`_velocities` by `_get_variable_index`; see "
+        "tfflow/_compat/keras.py"
+    )
+    assert float(momentum[0]) > 0 and float(velocity[0]) > 0
+    assert callable(getattr(keras.optimizers.Optimizer, "_backend_update_step", None)), (
+        "keras.optimizers.Optimizer._backend_update_step moved; FusedAdam overrides it"
+    )

@@ -7,6 +7,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from tfflow._compat.keras import adam_slots, learning_rate_schedule
 from tfflow.optimizers.linear_warmup import LinearWarmup
 
 __all__ = ["FusedAdam"]
@@ -51,7 +52,7 @@ class FusedAdam(keras.optimizers.Adam):
         """Like Keras', and also settable when built on a `LinearWarmup` schedule (the recipes
         of `FlowModel.compile()`): the schedule is rescaled to give `value` now, so Keras'
         `ReduceLROnPlateau` and `LearningRateScheduler` work on tfflow's default optimizer."""
-        schedule = getattr(self, "_learning_rate", None)
+        schedule = learning_rate_schedule(self)
         if isinstance(schedule, LinearWarmup) and not callable(value):
             schedule.set_current_rate(value, self.iterations)
         else:
@@ -64,8 +65,9 @@ class FusedAdam(keras.optimizers.Adam):
         give a schedule optimizer as many variables as a float-rate one, whose extra
         `learning_rate` variable Keras would then load into the wrong slots.)"""
         super().save_own_variables(store)
-        if isinstance(self._learning_rate, LinearWarmup) and self.built:
-            store[_SCALE_KEY] = self._learning_rate.scale.numpy()
+        schedule = learning_rate_schedule(self)
+        if isinstance(schedule, LinearWarmup) and self.built:
+            store[_SCALE_KEY] = schedule.scale.numpy()
 
     def load_own_variables(self, store):
         # Keras' mismatch warnings are re-raised on our caller, as if Keras' own method had
@@ -82,8 +84,9 @@ class FusedAdam(keras.optimizers.Adam):
             return
         keys = [key for key in store.keys() if key != _SCALE_KEY]
         super().load_own_variables({key: store[key] for key in keys})
-        if isinstance(self._learning_rate, LinearWarmup) and len(keys) == len(self.variables):
-            self._learning_rate.scale.assign(store[_SCALE_KEY])  # the rest loaded too
+        schedule = learning_rate_schedule(self)
+        if isinstance(schedule, LinearWarmup) and len(keys) == len(self.variables):
+            schedule.scale.assign(store[_SCALE_KEY])  # the rest loaded too
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step
@@ -101,7 +104,7 @@ class FusedAdam(keras.optimizers.Adam):
             or tf.distribute.has_strategy()
         ):
             return super().update_step(gradient, variable, learning_rate)
-        index = self._get_variable_index(variable)
+        momentum, velocity = adam_slots(self, variable)
         dtype = variable.dtype
         scalars = getattr(self, "_step_scalars", {}).get(dtype)
         if scalars is None:
@@ -111,8 +114,8 @@ class FusedAdam(keras.optimizers.Adam):
         beta_1_power, beta_2_power, lr, beta_1, beta_2, epsilon = scalars
         tf.raw_ops.ResourceApplyAdam(
             var=handle,
-            m=_resource_handle(self._momentums[index]),
-            v=_resource_handle(self._velocities[index]),
+            m=_resource_handle(momentum),
+            v=_resource_handle(velocity),
             beta1_power=beta_1_power,
             beta2_power=beta_2_power,
             lr=lr,
