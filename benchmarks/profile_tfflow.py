@@ -3,6 +3,7 @@
 Usage (from the repository root):
 
     .venv/bin/python benchmarks/profile_tfflow.py [--workloads tabular glow28] [--rounds 15]
+        [--modes graph xla] [--baseline main] [--bf16] [--no-counts]
 
 For each workload it prints
 
@@ -10,14 +11,23 @@ For each workload it prints
    `sample` and training step, the conditioner stack (lower bound) and TFP's flow: convolutions
    and matmuls show how often each conditioner network runs (TFP evaluates them twice per
    `log_prob`, once for `inverse` and once for `inverse_log_det_jacobian`); and the kernels
-   left after Grappler (constant folding, pruning, fusion), what actually runs per call;
+   left after Grappler (constant folding, pruning, fusion), what actually runs per call
+   (graph mode only);
 2. interleaved timings in one process (so every function sees the same machine load): each
-   round times every function once for about `--window-s` seconds, rotating the order; the
-   median over rounds of the per-round ratio tfflow / lower bound (and tfflow / TFP, same
-   metric) is robust to other processes on the machine, unlike ratios of separate processes.
-   `--clock cpu` times the process's CPU seconds instead of wall seconds: steadier on a busy
-   machine (time spent waiting for a core is not counted), best with `--threads 1` (idle pool
-   threads spinning add CPU time).
+   round times every function once for about `--window-s` seconds, rotating the order. Every
+   function runs in each of `--modes`: `graph` (`tf.function`) and `xla`
+   (`jit_compile=True`), for tfflow, TFP and the bound alike; `--baseline REV` adds tfflow as
+   of git revision REV (imported side by side, `cases/baseline_package.py`), `--bf16` the
+   tfflow model built under the `mixed_bfloat16` policy;
+3. a summary per metric: each implementation in its fastest mode, with the median over rounds
+   of the per-round ratios against the bound's fastest mode (`/ bound`: the bound's time
+   over this one's, 1.00 = at the bound) and against TFP's fastest mode (`x TFP best`).
+   Ratios of same-round times are robust to other processes on the machine, unlike ratios
+   of separate processes.
+
+`--clock cpu` times the process's CPU seconds instead of wall seconds: steadier on a busy
+machine (time spent waiting for a core is not counted), best with `--threads 1` (idle pool
+threads spinning add CPU time).
 """
 
 from __future__ import annotations
@@ -108,7 +118,7 @@ def _model_functions(prefix, model, x, batch, tf, modes) -> dict:
     return fns
 
 
-def _functions(spec, tf, cases, modes, baseline=None):
+def _functions(spec, tf, cases, modes, baseline=None, bf16=False):
     tfflow_case, tfp_case, lower_bound_case = cases
     work = spec["workload"]
     batch = int(work["batch"])
@@ -117,6 +127,17 @@ def _functions(spec, tf, cases, modes, baseline=None):
     if model.needs_initialization():
         model.initialize(x)
     fns = _model_functions("tfflow", model, x, batch, tf, modes)
+    if bf16:
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            half = tfflow_case.build_model(work)
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        if half.needs_initialization():
+            half.initialize(x)
+        fns.update(_model_functions("tfflow-bf16", half, x, batch, tf, ["graph"]))
     if baseline is not None:
         old = _baseline_model(baseline, work)
         if old.needs_initialization():
@@ -182,7 +203,7 @@ def summary(times: dict, batch: int) -> list[str]:
     for metric in ("train", "log_prob", "sample"):
         bound = _best(times, "bound", "train" if metric == "train" else "forward")
         tfp = _best(times, "TFP", metric)
-        for prefix in ("tfflow", "baseline", "TFP", "bound"):
+        for prefix in ("tfflow", "tfflow-bf16", "baseline", "TFP", "bound"):
             best = _best(
                 times, prefix, metric if prefix != "bound" or metric == "train" else "forward"
             )
@@ -216,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also time tfflow as of this git revision (e.g. main), in the same process",
     )
     parser.add_argument("--no-counts", action="store_true", help="skip the op/kernel counts")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also time the tfflow model built under the mixed_bfloat16 policy (graph mode)",
+    )
     args = parser.parse_args(argv)
     set_tf_threads(args.threads)
     import lower_bound_case
@@ -231,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = (tfflow_case, tfp_case, lower_bound_case)
     for name in args.workloads:
         spec = {"workload": workload(name)}
-        fns, x = _functions(spec, tf, cases, args.modes, baseline)
+        fns, x = _functions(spec, tf, cases, args.modes, baseline, args.bf16)
         batch = spec["workload"]["batch"]
         print(f"\n## {name}")
         if not args.no_counts:
