@@ -82,15 +82,15 @@ def test_fused_log_det_matches_autodiff_jacobian():
     np.testing.assert_allclose(ldj.numpy(), tf.linalg.slogdet(jacobian)[1].numpy(), rtol=1e-10)
 
 
-def test_each_pair_runs_as_one_convolution_with_the_weights_computed_once():
+def test_each_pair_runs_as_one_matmul_with_the_weights_computed_once():
     chain = _glow_chain((2, 2, 4), lu_per_step=(True, True, True))
     x = tf.zeros([2, 2, 2, 4])
     for fn in (tb.forward_and_log_det, tb.inverse_and_log_det):
         graph = tf.function(lambda x, fn=fn: fn(chain, x)).get_concrete_function(x).graph
         ops = [op.type for op in graph.get_operations()]
-        # 4 pairs, 3 coupling networks of 3 convolutions each.
-        assert ops.count("Conv2D") == 4 + 3 * 3
-        assert ops.count("MatMul") == 0
+        # One matmul per pair (4), 3 coupling networks of 3 convolutions each.
+        assert ops.count("MatMul") == 4
+        assert ops.count("Conv2D") == 3 * 3
         # The weights of the 4 pairs in one batch: two batched products (P L U), then the
         # biases `A b` (forward) or one batched inverse (inverse).
         forward = fn is tb.forward_and_log_det

@@ -7,9 +7,9 @@ In a flow step, ActNorm `a(x) = (x + b) * exp(s)` is followed by the 1x1 convolu
     x = A^-1 y - b,         A^-1 = diag(exp(-s)) W^-1,
     log|det J| = (pixels) * (sum(s) + log|det W|)   (the same for every example),
 
-so the one-pass traversal (`forward_and_log_det`) runs each such pair as a single 1x1
-convolution with a bias (one fused kernel) instead of ActNorm's shift, exponential and
-product and the convolution's reshapes and matmul. The weights `A`, `c` of all the pairs of
+so the one-pass traversal (`forward_and_log_det`) runs each such pair as one matmul with a
+bias (fused into one kernel on CPU) instead of ActNorm's shift, exponential and product
+followed by the convolution's matmul. The weights `A`, `c` of all the pairs of
 one `Chain` (one Glow level) are computed together, once per call, from the stacked
 parameters (batched LU assembly, `W = P L (U + diag(sign * exp(log_s)))`), and their
 log-determinants are summed into one scalar. The bijectors themselves are unchanged: their
@@ -113,10 +113,8 @@ class FusedAffinePairs:
             else:
                 matrix = tf.linalg.inv(w) / tf.exp(log_scale)[:, :, None]
                 shift = -bias
-            # 1x1 convolution kernels of `x @ matrix^T`: [K, 1, 1, c_in, c_out].
-            c = convs[0].event_shape_[-1]
-            kernels = tf.reshape(tf.linalg.matrix_transpose(matrix), [len(group), 1, 1, c, c])
-            kernels = tf.unstack(tf.cast(kernels, self.dtype))
+            # `x @ matrix^T` at every pixel: kernels [K, c_in, c_out].
+            kernels = tf.unstack(tf.cast(tf.linalg.matrix_transpose(matrix), self.dtype))
             shifts = tf.unstack(tf.cast(shift, self.dtype))
             for k, ((_, conv), kernel, b) in enumerate(zip(group, kernels, shifts, strict=True)):
                 self.maps[id(conv)] = (kernel, b, len(self._positions))
@@ -138,11 +136,8 @@ class FusedAffinePairs:
         """The pair of `conv` applied to `x` (event shape `conv.event_shape_`)."""
         kernel, bias, position = self.maps[id(conv)]
         self.applied.append(position)
-        if x.shape.rank == 4:
-            return tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "VALID"), bias)
-        c = conv.event_shape_[-1]
-        matrix = tf.reshape(kernel, [c, c])
         if x.shape.rank == 2:
-            return tf.nn.bias_add(tf.matmul(x, matrix), bias)
+            return tf.nn.bias_add(tf.matmul(x, kernel), bias)
+        c = conv.event_shape_[-1]
         flat = tf.reshape(x, [-1, c])
-        return tf.reshape(tf.nn.bias_add(tf.matmul(flat, matrix), bias), tf.shape(x))
+        return tf.reshape(tf.nn.bias_add(tf.matmul(flat, kernel), bias), tf.shape(x))
