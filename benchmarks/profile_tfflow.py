@@ -238,6 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-counts", action="store_true", help="skip the op/kernel counts")
     parser.add_argument(
+        "--implementations",
+        nargs="+",
+        default=["tfflow", "tfflow-bf16", "baseline", "TFP", "bound"],
+        help="time only these (the bound is always timed: every ratio is against it)",
+    )
+    parser.add_argument(
         "--bf16",
         action="store_true",
         help="also time the tfflow model built under the mixed_bfloat16 policy (graph mode)",
@@ -258,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.workloads:
         spec = {"workload": workload(name)}
         fns, x = _functions(spec, tf, cases, args.modes, baseline, args.bf16)
+        keep = set(args.implementations) | {"bound"}
+        fns = {label: fn for label, fn in fns.items() if label.split(" ", 1)[0] in keep}
         batch = spec["workload"]["batch"]
         print(f"\n## {name}")
         if not args.no_counts:
