@@ -20,6 +20,7 @@ from tfflow.bijectors.flow_bijector import (
 )
 from tfflow.bijectors.scaling import Scaling
 from tfflow.callbacks.divergence_guard import DivergenceGuard
+from tfflow.models.cpu_kind import xla_pays_for_vector_models_on_cpu
 from tfflow.optimizers.fused_adam import FusedAdam
 from tfflow.optimizers.linear_warmup import LinearWarmup
 
@@ -365,16 +366,18 @@ class FlowModel(keras.Model):
     def default_jit_compile(self) -> bool:
         """`compile()`'s default `jit_compile`: XLA where it was measured faster.
 
-        On a GPU, always. On CPU, for vector models only (MLP conditioners: training steps
-        1.41x faster for RealNVP on 64-d data, 1.14x for NICE on MNIST, 2 cores), not for image
-        models, whose convolutions XLA runs without oneDNN (Glow trained at 0.64x). Off inside
-        a `tf.distribute` strategy scope, where the train step holds cross-replica calls.
+        On a GPU, always. On CPU, for vector models only and not on AMD CPUs (MLP
+        conditioners: training steps 1.41x faster for RealNVP on 64-d data, 1.14x for NICE on
+        MNIST on an Intel Xeon; 0.86x on an AMD EPYC, `cpu_kind`), never for image models,
+        whose convolutions XLA runs without oneDNN (Glow trained at 0.64x on the Xeon, 0.43x on
+        the EPYC). Off inside a `tf.distribute` strategy scope, where the train step holds
+        cross-replica calls. `predict` (and so `evaluate_bits_per_dim`) uses the same setting.
         """
         if tf.distribute.has_strategy():
             return False
         if tf.config.list_logical_devices("GPU"):
             return True
-        return len(self.data_shape) == 1
+        return len(self.data_shape) == 1 and xla_pays_for_vector_models_on_cpu()
 
     def get_compile_config(self) -> dict | None:
         """The optimizer and compile options, so `load_model` recompiles the model."""
