@@ -3,6 +3,7 @@
 Usage (from the repository root):
 
     .venv/bin/python benchmarks/profile_tfflow.py [--workloads tabular glow28] [--rounds 15]
+        [--modes graph xla] [--baseline main] [--bf16] [--no-counts]
 
 For each workload it prints
 
@@ -10,14 +11,23 @@ For each workload it prints
    `sample` and training step, the conditioner stack (lower bound) and TFP's flow: convolutions
    and matmuls show how often each conditioner network runs (TFP evaluates them twice per
    `log_prob`, once for `inverse` and once for `inverse_log_det_jacobian`); and the kernels
-   left after Grappler (constant folding, pruning, fusion), what actually runs per call;
+   left after Grappler (constant folding, pruning, fusion), what actually runs per call
+   (graph mode only);
 2. interleaved timings in one process (so every function sees the same machine load): each
-   round times every function once for about `--window-s` seconds, rotating the order; the
-   median over rounds of the per-round ratio tfflow / lower bound (and tfflow / TFP, same
-   metric) is robust to other processes on the machine, unlike ratios of separate processes.
-   `--clock cpu` times the process's CPU seconds instead of wall seconds: steadier on a busy
-   machine (time spent waiting for a core is not counted), best with `--threads 1` (idle pool
-   threads spinning add CPU time).
+   round times every function once for about `--window-s` seconds, rotating the order. Every
+   function runs in each of `--modes`: `graph` (`tf.function`) and `xla`
+   (`jit_compile=True`), for tfflow, TFP and the bound alike; `--baseline REV` adds tfflow as
+   of git revision REV (imported side by side, `cases/baseline_package.py`), `--bf16` the
+   tfflow model built under the `mixed_bfloat16` policy;
+3. a summary per metric: each implementation in its fastest mode, with the median over rounds
+   of the per-round ratios against the bound's fastest mode (`/ bound`: the bound's time
+   over this one's, 1.00 = at the bound) and against TFP's fastest mode (`x TFP best`).
+   Ratios of same-round times are robust to other processes on the machine, unlike ratios
+   of separate processes.
+
+`--clock cpu` times the process's CPU seconds instead of wall seconds: steadier on a busy
+machine (time spent waiting for a core is not counted), best with `--threads 1` (idle pool
+threads spinning add CPU time).
 """
 
 from __future__ import annotations
@@ -95,34 +105,116 @@ def interleaved(
     return times
 
 
-def _functions(spec, tf, tfflow_case, tfp_case, lower_bound_case):
+def _model_functions(prefix, model, x, batch, tf, modes) -> dict:
+    """`train`, `log_prob` and `sample` of a tfflow(-like) model in each compile mode."""
+    fns = {}
+    for mode in modes:
+        jit = mode == "xla"
+        fns[f"{prefix} train {mode}"] = adam_train_step(
+            lambda d: -tf.reduce_mean(model.log_prob(d)), model.trainable_variables, 1e-4, jit
+        )
+        fns[f"{prefix} log_prob {mode}"] = tf.function(model.log_prob, jit_compile=jit)
+        fns[f"{prefix} sample {mode}"] = tf.function(lambda _: model.sample(batch), jit_compile=jit)
+    return fns
+
+
+def _functions(spec, tf, cases, modes, baseline=None, bf16=False):
+    tfflow_case, tfp_case, lower_bound_case = cases
     work = spec["workload"]
     batch = int(work["batch"])
     x = tf.constant(speed_inputs(spec))
     model = tfflow_case.build_model(work)
     if model.needs_initialization():
         model.initialize(x)
+    fns = _model_functions("tfflow", model, x, batch, tf, modes)
+    if bf16:
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            half = tfflow_case.build_model(work)
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        if half.needs_initialization():
+            half.initialize(x)
+        fns.update(_model_functions("tfflow-bf16", half, x, batch, tf, ["graph"]))
+    if baseline is not None:
+        old = _baseline_model(baseline, work)
+        if old.needs_initialization():
+            old.initialize(x)
+        fns.update(_model_functions("baseline", old, x, batch, tf, modes))
     stack = lower_bound_case.ConditionerStack(work)
     tfp_flow = tfp_case.build_flow(work)
     tfp_flow.log_prob(x)
-    fns = {
-        "tfflow train": adam_train_step(
-            lambda d: -tf.reduce_mean(model.log_prob(d)), model.trainable_variables, 1e-4, False
-        ),
-        "bound train": adam_train_step(stack, stack.variables, 1e-4, False),
-        "TFP train": adam_train_step(
-            lambda d: -tf.reduce_mean(tfp_flow.log_prob(d)), tfp_flow.variables, 1e-4, False
-        ),
-        "tfflow log_prob": tf.function(model.log_prob),
-        "tfflow sample": tf.function(lambda _: model.sample(batch)),
-        "tfflow decode": tf.function(model.decode),
-        "bound forward": tf.function(stack),
-        "TFP log_prob": tf.function(tfp_flow.log_prob),
-        "TFP sample": tf.function(lambda _: tfp_flow.sample(batch)),
-    }
-    z = tf.random.normal([batch, model.event_size])
-    args = {name: (z if name == "tfflow decode" else x) for name in fns}
-    return fns, args
+    for mode in modes:
+        jit = mode == "xla"
+        fns[f"bound train {mode}"] = adam_train_step(stack, stack.variables, 1e-4, jit)
+        fns[f"bound forward {mode}"] = tf.function(stack, jit_compile=jit)
+        fns[f"TFP train {mode}"] = adam_train_step(
+            lambda d: -tf.reduce_mean(tfp_flow.log_prob(d)), tfp_flow.variables, 1e-4, jit
+        )
+        fns[f"TFP log_prob {mode}"] = tf.function(tfp_flow.log_prob, jit_compile=jit)
+        fns[f"TFP sample {mode}"] = tf.function(lambda _: tfp_flow.sample(batch), jit_compile=jit)
+    return fns, x
+
+
+def _baseline_model(package, work):
+    """The workload's model built from the baseline package (same arguments as tfflow_case)."""
+    if work["model"] == "realnvp":
+        return package.RealNVP(
+            (int(work["dims"]),),
+            coupling_layers=int(work["coupling_layers"]),
+            hidden_units=int(work["hidden_units"]),
+            hidden_layers=int(work["hidden_layers"]),
+        )
+    return package.Glow(
+        tuple(work["shape"]),
+        levels=int(work["levels"]),
+        steps_per_level=int(work["steps_per_level"]),
+        hidden_channels=int(work["hidden_channels"]),
+    )
+
+
+def _metric(label: str) -> str:
+    return "train" if " train " in label else "forward"
+
+
+def _best(times: dict, prefix: str, metric: str) -> tuple[str, list[float]] | None:
+    """The label and times of `prefix`'s fastest compile mode (lowest median) on `metric`."""
+    labels = [k for k in times if k.startswith(f"{prefix} {metric} ")]
+    if not labels:
+        return None
+    label = min(labels, key=lambda k: statistics.median(times[k]))
+    return label, times[label]
+
+
+def _ratio(numerator: list[float], denominator: list[float]) -> float:
+    """Median over rounds of `numerator / denominator` (same-round times)."""
+    return statistics.median(n / d for n, d in zip(numerator, denominator, strict=True))
+
+
+def summary(times: dict, batch: int) -> list[str]:
+    """Markdown rows: per metric, the best mode of each implementation and the ratios
+    `speed / bound` (bound time over its time) and `x TFP` (TFP's best mode's time over its)."""
+    rows = [
+        "| metric | implementation (best mode) | examples/s | / bound | x TFP best |",
+        "|---|---|--:|--:|--:|",
+    ]
+    for metric in ("train", "log_prob", "sample"):
+        bound = _best(times, "bound", "train" if metric == "train" else "forward")
+        tfp = _best(times, "TFP", metric)
+        for prefix in ("tfflow", "tfflow-bf16", "baseline", "TFP", "bound"):
+            best = _best(
+                times, prefix, metric if prefix != "bound" or metric == "train" else "forward"
+            )
+            if best is None or (prefix == "bound" and metric == "sample"):
+                continue
+            label, values = best
+            speed = batch / statistics.median(values)
+            vs_bound = _ratio(bound[1], values) if bound else float("nan")
+            vs_tfp = _ratio(tfp[1], values) if tfp else float("nan")
+            rows.append(f"| {metric} | {label} | {speed:,.0f} | {vs_bound:.2f} | {vs_tfp:.2f} |")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,6 +224,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-s", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=("graph", "xla"),
+        default=["graph", "xla"],
+        help="compile modes of every function: graph (tf.function) and xla (jit_compile=True)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also time tfflow as of this git revision (e.g. main), in the same process",
+    )
+    parser.add_argument("--no-counts", action="store_true", help="skip the op/kernel counts")
+    parser.add_argument(
+        "--implementations",
+        nargs="+",
+        default=["tfflow", "tfflow-bf16", "baseline", "TFP", "bound"],
+        help="time only these (the bound is always timed: every ratio is against it)",
+    )
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also time the tfflow model built under the mixed_bfloat16 policy (graph mode)",
+    )
     args = parser.parse_args(argv)
     set_tf_threads(args.threads)
     import lower_bound_case
@@ -139,34 +255,44 @@ def main(argv: list[str] | None = None) -> int:
     import tfflow_case
     import tfp_case
 
+    baseline = None
+    if args.baseline:
+        from baseline_package import import_baseline
+
+        baseline = import_baseline(args.baseline)
+    cases = (tfflow_case, tfp_case, lower_bound_case)
     for name in args.workloads:
         spec = {"workload": workload(name)}
-        fns, fn_args = _functions(spec, tf, tfflow_case, tfp_case, lower_bound_case)
-        header = " | ".join(HEAVY_OPS)
-        print(f"\n## {name}\n\n| function | ops | {header} | kernels after Grappler |")
-        print("|---|--:|" + "--:|" * len(HEAVY_OPS) + "--:|")
-        for label, fn in fns.items():
-            counts = count_ops(fn, fn_args[label])
-            heavy = " | ".join(str(counts.get(op, 0)) for op in HEAVY_OPS)
-            kernels = sum(count_kernels(fn, fn_args[label]).values())
-            print(f"| {label} | {sum(counts.values())} | {heavy} | {kernels} |")
-        calls = {label: (lambda f=fn, a=fn_args[label]: f(a)) for label, fn in fns.items()}
+        fns, x = _functions(spec, tf, cases, args.modes, baseline, args.bf16)
+        keep = set(args.implementations) | {"bound"}
+        fns = {label: fn for label, fn in fns.items() if label.split(" ", 1)[0] in keep}
+        batch = spec["workload"]["batch"]
+        print(f"\n## {name}")
+        if not args.no_counts:
+            header = " | ".join(HEAVY_OPS)
+            print(f"\n| function | ops | {header} | kernels after Grappler |")
+            print("|---|--:|" + "--:|" * len(HEAVY_OPS) + "--:|")
+            for label, fn in fns.items():
+                if label.endswith(" xla"):
+                    continue
+                counts = count_ops(fn, x)
+                heavy = " | ".join(str(counts.get(op, 0)) for op in HEAVY_OPS)
+                kernels = sum(count_kernels(fn, x).values())
+                print(f"| {label} | {sum(counts.values())} | {heavy} | {kernels} |")
+        calls = {label: (lambda f=fn, a=x: f(a)) for label, fn in fns.items()}
         clock = time.process_time if args.clock == "cpu" else time.perf_counter
         times = interleaved(calls, args.rounds, args.window_s, clock)
-        batch = spec["workload"]["batch"]
-        print(f"\n| function | median {args.clock} ms/call | examples/s | / bound | x TFP |")
-        print("|---|--:|--:|--:|--:|")
+        print(f"\n| function | median {args.clock} ms/call | examples/s | / bound (same mode) |")
+        print("|---|--:|--:|--:|")
         for label, values in times.items():
-            kind = "train" if "train" in label else "forward"
-            bound = times["bound train" if kind == "train" else "bound forward"]
-            # Medians of per-round ratios: the bound's (TFP's) time over this function's.
-            ratio = statistics.median(b / v for b, v in zip(bound, values, strict=True))
-            tfp = times.get(label.replace("tfflow", "TFP")) if label.startswith("tfflow") else None
-            vs_tfp = ""
-            if tfp:
-                vs_tfp = f"{statistics.median(t / v for t, v in zip(tfp, values, strict=True)):.2f}"
+            mode = label.rsplit(" ", 1)[1]
+            bound = times[f"bound {_metric(label)} {mode}"]
             med = statistics.median(values)
-            print(f"| {label} | {1e3 * med:.2f} | {batch / med:,.0f} | {ratio:.2f} | {vs_tfp} |")
+            ratio = _ratio(bound, values)
+            print(f"| {label} | {1e3 * med:.2f} | {batch / med:,.0f} | {ratio:.2f} |")
+        print(f"\nBest mode of each ({args.rounds} rounds, medians of per-round ratios):\n")
+        print("\n".join(summary(times, batch)))
+        sys.stdout.flush()
     return 0
 
 

@@ -9,11 +9,18 @@ import pytest
 import tensorflow as tf
 
 import tfflow
+from tfflow.models import cpu_kind, recipe
 from tfflow.training import default_jit
 
 pytestmark = pytest.mark.skipif(
     bool(tf.config.list_logical_devices("GPU")), reason="the CPU defaults are tested"
 )
+
+
+@pytest.fixture
+def intel_cpu(monkeypatch):
+    """The CPU family where XLA was measured faster for vector models (not AMD)."""
+    monkeypatch.setattr(recipe, "xla_pays_for_vector_models_on_cpu", lambda: True)
 
 
 def _vector_models():
@@ -23,11 +30,33 @@ def _vector_models():
     ]
 
 
-def test_vector_models_compile_with_xla_on_cpu():
+def test_vector_models_compile_with_xla_on_cpu(intel_cpu):
     for model in _vector_models():
         model.compile()
         assert model.jit_compile is True, type(model).__name__
         assert default_jit(model) is True
+
+
+def test_vector_models_compile_without_xla_on_amd_cpus(monkeypatch):
+    monkeypatch.setattr(cpu_kind, "cpu_vendor", lambda: "AuthenticAMD")
+    for model in _vector_models():
+        model.compile()
+        assert model.jit_compile is False, type(model).__name__
+
+
+@pytest.mark.parametrize(
+    "text, vendor",
+    [
+        ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n", "AuthenticAMD"),
+        ("processor\t: 0\nvendor_id\t: GenuineIntel\n", "GenuineIntel"),
+        ("processor\t: 0\n", ""),
+    ],
+)
+def test_cpu_vendor_reads_cpuinfo(tmp_path, text, vendor):
+    path = tmp_path / "cpuinfo"
+    path.write_text(text)
+    assert cpu_kind.cpu_vendor(str(path)) == vendor
+    assert cpu_kind.cpu_vendor(str(tmp_path / "missing")) == ""
 
 
 def test_image_models_compile_without_xla_on_cpu():
@@ -52,7 +81,7 @@ def test_no_default_xla_inside_a_distribution_strategy():
     assert model.jit_compile is False
 
 
-def test_first_fit_under_the_xla_default_learns():
+def test_first_fit_under_the_xla_default_learns(intel_cpu):
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(512, 6)) * [1, 2, 3, 0.5, 1, 1] + 3).astype("float32")
     model = tfflow.RealNVP((6,), coupling_layers=2, hidden_units=16, hidden_layers=1)

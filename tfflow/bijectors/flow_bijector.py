@@ -10,7 +10,11 @@ Consecutive bijectors of a `Chain` that work on the two halves of the last axis 
 with a `"half"` or `"channel"` partition, see `FlowBijector.halves_event_shape`) are handed
 the halves directly: the traversal splits once before such a run and concatenates once after
 it, instead of every coupling splitting its input and concatenating its output; the
-couplings' log-scales are added up element-wise and reduced once per run.
+couplings' log-scales are added up element-wise and reduced once per chain.
+
+An ActNorm followed by an invertible 1x1 convolution (a Glow step) runs as one per-pixel
+affine map whose weights are computed once per chain for all such pairs
+(`tfflow.bijectors.fused_affine`).
 """
 
 from __future__ import annotations
@@ -181,7 +185,8 @@ def _reduce_extra(ldj: tf.Tensor, extra: int) -> tf.Tensor:
 
 class _HalvesRun:
     """The state of a run of halves bijectors in a `Chain`: the two halves and the summed
-    per-element log-det terms, grouped by shape and reduced once when the run ends."""
+    per-element log-det terms, grouped by shape (reduced by `_ChainLogDet` at the end of the
+    chain)."""
 
     def __init__(self, x: tf.Tensor, bijector: FlowBijector, forward: bool, extra: int):
         arg = "x" if forward else "y"
@@ -207,43 +212,115 @@ class _HalvesRun:
             key = tuple(terms.shape.as_list())
             self.terms[key] = terms + self.terms[key] if key in self.terms else terms
 
-    def end(self) -> tuple[tf.Tensor, tf.Tensor]:
-        """`(joined halves, log-det)`."""
-        axes = list(range(-self.reduce_ndims, 0))
-        sums = [tf.reduce_sum(terms, axis=axes) for terms in self.terms.values()]
-        if not sums:
-            rank = tf.rank(self.first) - self.reduce_ndims
-            sums = [tf.zeros(tf.shape(self.first)[:rank], self.dtype)]
-        ldj = sums[0] if len(sums) == 1 else tf.add_n(sums)
-        return tf.concat([self.first, self.second], axis=-1), ldj if self.forward else -ldj
+    def end(self) -> tuple[tf.Tensor, dict]:
+        """`(joined halves, {(terms shape, reduce ndims): summed terms})`."""
+        terms = {(key, self.reduce_ndims): value for key, value in self.terms.items()}
+        return tf.concat([self.first, self.second], axis=-1), terms
+
+
+class _ChainLogDet:
+    """The log-det of a `Chain` pass: whole log-dets, and per-element terms of halves runs
+    summed element-wise across the runs and reduced once at the end."""
+
+    def __init__(self, dtype: tf.DType, forward: bool):
+        self.dtype = dtype
+        self.forward = forward
+        self.ldjs: list[tf.Tensor] = []
+        self.terms: dict[tuple, tf.Tensor] = {}
+        self.zero_shape = None
+
+    def add_terms(self, terms: dict, first: tf.Tensor, reduce_ndims: int) -> None:
+        if not terms and self.zero_shape is None:
+            self.zero_shape = _batch_shape(first, reduce_ndims)
+        for key, value in terms.items():
+            self.terms[key] = value + self.terms[key] if key in self.terms else value
+
+    def total(self) -> tf.Tensor:
+        ldjs = [tf.cast(ldj, self.dtype) for ldj in self.ldjs]
+        for (_, reduce_ndims), terms in self.terms.items():
+            ldj = tf.reduce_sum(terms, axis=list(range(-reduce_ndims, 0)))
+            ldjs.append(ldj if self.forward else -ldj)
+        if self.zero_shape is not None:  # a run without log-det terms (additive couplings)
+            ldjs.append(tf.zeros(self.zero_shape, self.dtype))
+        if not ldjs:
+            return tf.zeros([], self.dtype)
+        total = ldjs[0]
+        for ldj in ldjs[1:]:
+            total = total + ldj
+        return total
+
+
+def _batch_shape(x: tf.Tensor, event_ndims: int) -> tf.Tensor:
+    if x.shape.rank is not None:
+        return tf.shape(x)[: x.shape.rank - event_ndims]
+    return tf.shape(x)[: tf.rank(x) - event_ndims]
+
+
+def _fused_pairs(parts: list, forward: bool, event_ndims: int, x: tf.Tensor, kwargs):
+    """`({start index: conv}, FusedAffinePairs)` for the chain's ActNorm + 1x1 convolution
+    pairs, when they can run fused (see `tfflow.bijectors.fused_affine`)."""
+    from tfflow.bijectors.fused_affine import FusedAffinePairs, fusable_pairs
+
+    starts = fusable_pairs(parts, forward, kwargs)
+    if not starts or not x.dtype.is_floating:
+        return {}, None
+    pairs = []
+    for i in starts:
+        first, second = parts[i], parts[i + 1]
+        pairs.append((first, second) if forward else (second, first))
+    convs = {i: conv for i, (_, conv) in zip(starts, pairs, strict=True)}
+    return convs, FusedAffinePairs(pairs, forward, x.dtype)
 
 
 def _pass_chain(chain, x: tf.Tensor, forward: bool, event_ndims: int, kwargs):
-    """`_pass` over the parts of a `Chain`, handing runs of halves bijectors the halves."""
-    parts = chain.bijectors if not forward else list(reversed(chain.bijectors))
-    ldj_dtype = log_det_dtype(x.dtype)
-    ldjs = []
+    """`_pass` over the parts of a `Chain`, handing runs of halves bijectors the halves and
+    running ActNorm + 1x1 convolution pairs as one fused affine map."""
+    parts = list(chain.bijectors if not forward else reversed(chain.bijectors))
+    log_det = _ChainLogDet(log_det_dtype(x.dtype), forward)
+    fused_convs, fused = _fused_pairs(parts, forward, event_ndims, x, kwargs)
+    fused_batch = None
     run = None
-    for part in parts:
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        conv = fused_convs.get(i)
+        if conv is not None and event_ndims == len(conv.event_shape_):
+            if run is not None:
+                x, terms = run.end()
+                log_det.add_terms(terms, run.first, run.reduce_ndims)
+                run = None
+            x = check_float(x, conv.name, "x" if forward else "y")
+            check_event(x, conv.event_shape_, conv.name, "x" if forward else "y")
+            if fused_batch is None:
+                fused_batch = _batch_shape(x, event_ndims)
+            x = fused.apply(conv, x)
+            for bijector in parts[i : i + 2]:
+                # The bookkeeping each bijector's own call would do (tracking its layers'
+                # variables for TFP code), where the base class defines it.
+                track = getattr(bijector, "_track_layer_variables", None)
+                if track is not None:
+                    track()
+            i += 2
+            continue
         shape = part.halves_event_shape if isinstance(part, FlowBijector) else None
         if run is not None and shape != run.shape:
-            x, ldj = run.end()
-            ldjs.append(ldj)
+            x, terms = run.end()
+            log_det.add_terms(terms, run.first, run.reduce_ndims)
             run = None
+        i += 1
         if shape is None:
             x, ldj, event_ndims = _pass(part, x, forward, event_ndims, kwargs)
-            ldjs.append(ldj)
+            log_det.ldjs.append(ldj)
             continue
         if run is None:
             run = _HalvesRun(x, part, forward, event_ndims - _event_ndims_of(part, forward))
         run.apply(part, kwargs.get(part.name, {}))
     if run is not None:
-        x, ldj = run.end()
-        ldjs.append(ldj)
-    total = tf.zeros([], ldj_dtype) if not ldjs else tf.cast(ldjs[0], ldj_dtype)
-    for ldj in ldjs[1:]:
-        total = total + tf.cast(ldj, ldj_dtype)
-    return x, total, event_ndims
+        x, terms = run.end()
+        log_det.add_terms(terms, run.first, run.reduce_ndims)
+    if fused_batch is not None:
+        log_det.ldjs.append(tf.fill(fused_batch, tf.cast(fused.log_det(), log_det.dtype)))
+    return x, log_det.total(), event_ndims
 
 
 def forward_and_log_det(

@@ -61,10 +61,13 @@ class Squeeze(FlowBijector):
         _check_rank3(x, self.name, arg)
         if op is tf.nn.space_to_depth:
             self._check_divisible(x.shape, arg)
-        batch_shape = tf.shape(x)[:-3]
-        flat = tf.reshape(x, tf.concat([[-1], tf.shape(x)[-3:]], 0))
-        out = op(flat, self.factor)
-        out = tf.reshape(out, tf.concat([batch_shape, tf.shape(out)[1:]], 0))
+        if x.shape.rank == 4:  # one batch dim: no reshapes around the op
+            out = op(x, self.factor)
+        else:
+            batch_shape = tf.shape(x)[:-3]
+            flat = tf.reshape(x, tf.concat([[-1], tf.shape(x)[-3:]], 0))
+            out = op(flat, self.factor)
+            out = tf.reshape(out, tf.concat([batch_shape, tf.shape(out)[1:]], 0))
         return tf.ensure_shape(out, x.shape[:-3].concatenate(self._event(x.shape[-3:], op)))
 
     def _event(self, shape, op) -> tf.TensorShape:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from tfflow.layers.fast_conv import conv2d
 from tfflow.layers.zero_conv import ZeroConv2D
 
 __all__ = ["GlowBlock"]
@@ -46,7 +47,7 @@ class GlowBlock(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        return self.conv_out(self.conv_mid(self.conv_in(inputs)))
+        return self.conv_out(conv2d(self.conv_mid, conv2d(self.conv_in, inputs)))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.output_channels,)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfflow.layers.fast_conv import conv2d
+
 __all__ = ["ZeroConv2D"]
 
 
@@ -38,7 +40,7 @@ class ZeroConv2D(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        return self.conv(inputs) * ops.exp(self.logs * self.logscale_factor)
+        return conv2d(self.conv, inputs) * ops.exp(self.logs * self.logscale_factor)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.filters,)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfflow.models.cpu_kind import xla_pays_for_vector_models_on_cpu
 from tfflow.optimizers.fused_adam import FusedAdam
 from tfflow.optimizers.linear_warmup import LinearWarmup
 
@@ -113,13 +114,15 @@ def apply_options(
 def default_jit_compile(data_shape: tuple[int, ...]) -> bool:
     """`compile()`'s default `jit_compile` for a model of examples of shape `data_shape`.
 
-    On a GPU, on. On CPU, on for vector models (MLP conditioners, which XLA runs faster)
-    and off for image models, whose convolutions XLA's CPU backend runs without oneDNN
-    (`benchmarks/RESULTS.md` has the measurements). Off inside a `tf.distribute` strategy
-    scope, where the train step holds cross-replica calls.
+    On a GPU, on. On CPU, on for vector models (MLP conditioners) where XLA was measured
+    faster for them (Intel Xeon; not AMD EPYC: `tfflow.models.cpu_kind`), and off for image
+    models, whose convolutions XLA's CPU backend runs without oneDNN. Off inside a
+    `tf.distribute` strategy scope, where the train step holds cross-replica calls.
+    `predict` (and so `evaluate_bits_per_dim`) uses the same setting. The measurements are
+    in `benchmarks/RESULTS.md`.
     """
     if tf.distribute.has_strategy():
         return False
     if tf.config.list_logical_devices("GPU"):
         return True
-    return len(data_shape) == 1
+    return len(data_shape) == 1 and xla_pays_for_vector_models_on_cpu()
