@@ -295,11 +295,9 @@ def _pass_chain(chain, x: tf.Tensor, forward: bool, event_ndims: int, kwargs):
                 fused_batch = _batch_shape(x, event_ndims)
             x = fused.apply(conv, x)
             for bijector in parts[i : i + 2]:
-                # The bookkeeping each bijector's own call would do (tracking its layers'
-                # variables for TFP code), where the base class defines it.
-                track = getattr(bijector, "_track_layer_variables", None)
-                if track is not None:
-                    track()
+                # The bookkeeping each bijector's own call would do: expose its layers'
+                # variables to TFP code.
+                bijector._track_layer_variables()
             i += 2
             continue
         shape = part.halves_event_shape if isinstance(part, FlowBijector) else None

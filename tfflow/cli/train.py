@@ -75,7 +75,7 @@ _OPTIONS = (
         ("steps_per_epoch", _COUNT,
          "training batches per epoch (default: one pass over the data)"),
         ("seed", {"type": non_negative_int, "metavar": "S"}, ""),
-        ("jit", {"action": _BOOLEAN}, "XLA (default: on a GPU; on CPU for vector models only)"),
+        ("jit", {"action": _BOOLEAN}, "XLA (default: on a GPU; on CPU for vector models on non-AMD CPUs only)"),
         ("mixed_precision", {"choices": tuple(MIXED_PRECISION_POLICIES)}, ""),
         ("strategy", {"choices": STRATEGIES},
          "tf.distribute strategy; multiworker reads TF_CONFIG"),

@@ -66,7 +66,8 @@ class TrainConfig:
         residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
         jit: XLA compilation (`compile(jit_compile=...)`); `None` means the model's default:
             on when a GPU is visible; on CPU, on for vector models (NICE, RealNVP on vectors)
-            and off for image models (see `FlowModel.default_jit_compile`).
+            except on AMD CPUs, and off for image models
+            (see `tfflow.models.recipe.default_jit_compile`).
         mixed_precision: `"off"`, `"float16"` or `"bfloat16"`.
         strategy: `"default"`, `"mirrored"` or `"multiworker"`.
         seed: Seed of weights, data order, dequantization noise and sample grids.
