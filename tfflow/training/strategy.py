@@ -61,7 +61,8 @@ def mixed_precision_policy(mode: str) -> Iterator[str]:
 
 def default_jit(model: keras.Model | None = None) -> bool:
     """The default XLA setting: `model.default_jit_compile()` (on a GPU always; on CPU for
-    vector models on non-AMD CPUs only; `tfflow.models.recipe.default_jit_compile`), or without a model whether a GPU is visible."""
+    vector models on non-AMD CPUs only; `tfflow.models.recipe.default_jit_compile`), or
+    without a model whether a GPU is visible."""
     if model is not None and hasattr(model, "default_jit_compile"):
         return bool(model.default_jit_compile())
     return bool(tf.config.list_logical_devices("GPU"))
