@@ -84,14 +84,18 @@ def test_long_run_resumes_its_schedule_and_keeps_the_best_weights(toy_run, tmp_p
     assert np.isfinite(float(rows[1]["val_bpd"]))
 
 
-def test_plateau_schedule_and_best_weights_over_resumed_epochs(toy_run, tmp_path, monkeypatch):
+def test_plateau_schedule_and_best_weights_over_resumed_epochs(
+    toy_run, tmp_path, monkeypatch, capsys
+):
     """Scripted validation scores, one epoch per call (each call resumes from the curve).
 
-    patience=2: epochs 1-2 improve (best 4.0 at epoch 2), 3-4 stall -> rate x0.3, 5-6 stall
-    again -> x0.09 (only if the resumed run recovered `wait` from the curve). The weights kept
-    (best.weights.h5 and model.keras) are those of epoch 2, not of the last epoch.
+    patience=2, max_drops=2: epochs 1-2 improve (best 4.0 at epoch 2; a run that forgot the
+    best would count epoch 3 as one), 3-4 stall -> rate x0.3, 5-6 stall again -> x0.09 (only
+    if the resumed run recovered `wait` from the curve), 7-8 stall after two drops -> the run
+    stops at x0.09 (only if it recovered the drops). The weights kept (best.weights.h5 and
+    model.keras) are those of epoch 2, not of the last epoch.
     """
-    scores = iter([5.0, 4.0, 4.1, 4.2, 4.05, 4.06])
+    scores = iter([5.0, 4.0, 4.1, 4.2, 4.05, 4.06, 4.3, 4.4])
     val = mnist_quality.load("nice", None, 50, 0)[1]
     real_bits_per_dim = mnist_quality.bits_per_dim
     at_validation = []
@@ -104,15 +108,16 @@ def test_plateau_schedule_and_best_weights_over_resumed_epochs(toy_run, tmp_path
 
     monkeypatch.setattr(mnist_quality, "bits_per_dim", bits_per_dim)
     run_dir = tmp_path / "run"
-    for _ in range(6):
-        mnist_quality.run_long("nice", run_dir, hours=0.0, batch=50, patience=2, max_drops=3)
+    for _ in range(8):
+        mnist_quality.run_long("nice", run_dir, hours=0.0, batch=50, patience=2, max_drops=2)
     rows = list(csv.DictReader((run_dir / "curve.csv").open()))
-    assert [r["epoch"] for r in rows] == [str(e) for e in range(1, 7)]
-    assert [float(r["lr_scale"]) for r in rows] == [1, 1, 1, 0.3, 0.3, 0.09]
-    assert len(at_validation) == 6
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(1, 9)]
+    assert [float(r["lr_scale"]) for r in rows] == [1, 1, 1, 0.3, 0.3, 0.09, 0.09, 0.09]
+    assert capsys.readouterr().out.count("validation flat after 2 rate drops; stopping") == 1
+    assert len(at_validation) == 8
     # The weights differ from epoch to epoch, so equality below singles out epoch 2.
     assert not all(
-        np.array_equal(a, b) for a, b in zip(at_validation[1], at_validation[5], strict=True)
+        np.array_equal(a, b) for a, b in zip(at_validation[1], at_validation[7], strict=True)
     )
     kept = keras.models.load_model(run_dir / "model.keras", compile=False).get_weights()
     best = toy_run[-1]
