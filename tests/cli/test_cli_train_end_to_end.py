@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from cli_helpers import TINY_GLOW, csv_epochs, run_cli
 
-import tfflow.serving
 from tfflow.cli.main import main
+from tfflow.serving import load_served
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_export_writes_a_loadable_saved_model(trained, capsys, tmp_path):
     assert code == 0, err
     version_dir = tmp_path / "served" / "1"
     assert out.strip().splitlines()[-1] == str(version_dir)
-    served = tfflow.serving.load_served(version_dir)
+    served = load_served(version_dir)
     model = keras.models.load_model(trained["run_dir"] / "model.keras", compile=False)
     x = np.random.RandomState(0).uniform(0, 256, (2, 8, 8, 1)).astype(np.float32)
     np.testing.assert_allclose(served.log_prob(x), model.log_prob(x), rtol=1e-4, atol=1e-3)

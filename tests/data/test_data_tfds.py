@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfflow.data import KNOWN_DATASETS, DatasetUnavailableError, load_arrays
@@ -55,15 +56,28 @@ def test_tfds_missing_offline_raises_dataset_unavailable(tmp_path, name):
     assert f"tfds.load('{name}')" in message and "--dataset path/to/dir_or_file" in message
 
 
-def test_celeba_preprocessing_keeps_the_central_148_square():
-    from tfflow.data.tfds_source import _celeba_image
+def _zeros(shapes, dtypes):
+    """Zero tensors for a (nested) TFDS feature dict of shapes and dtypes."""
+    if isinstance(dtypes, dict):
+        return {key: _zeros(shapes[key], dtypes[key]) for key in dtypes}
+    return tf.zeros(shapes, dtypes)
 
+
+def test_celeba_preprocessing_keeps_the_central_148_square(tmp_path):
+    """218x178 CelebA images: only the central 148x148 square, resized to 64x64, is kept."""
     image = np.zeros((218, 178, 3), np.uint8)
     top, left = (218 - 148) // 2, (178 - 148) // 2
     image[top : top + 148, left : left + 148] = 100
-    result = _celeba_image(image).numpy()
-    assert result.shape == (64, 64, 3) and result.dtype == np.uint8
-    np.testing.assert_array_equal(result, np.full((64, 64, 3), 100, np.uint8))
+
+    def as_dataset(self, *args, **kwargs):  # every example: `image`, all else zero
+        example = _zeros(self.info.features.shape, self.info.features.dtype)
+        example["image"] = tf.constant(image)
+        return tf.data.Dataset.from_tensors(example).repeat(2)
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        arrays = load_arrays("celeb_a", data_dir=str(tmp_path))
+    assert arrays.train.shape == (2, 64, 64, 3) and arrays.train.dtype == np.uint8
+    np.testing.assert_array_equal(arrays.train, np.full((2, 64, 64, 3), 100, np.uint8))
 
 
 @pytest.mark.parametrize("attribute", ["Smiling", "Male"])

@@ -13,20 +13,39 @@ tfd = tfp.distributions
 NAMES = sorted(MODELS)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_log_prob_equals_base_plus_autodiff_log_det(name):
-    keras.config.set_floatx("float64")
-    keras.mixed_precision.set_global_policy("float64")
-    model = make_model(name)
-    x = sample_data(model, 3)
-    flat = tf.reshape(x, [3, -1])
+def _base_log_prob(z: np.ndarray, prior: str) -> np.ndarray:
+    """Closed-form log-density of the factorised standard normal or logistic prior."""
+    if prior == "normal":
+        return np.sum(-0.5 * z**2 - 0.5 * np.log(2.0 * np.pi), axis=-1)
+    assert prior == "logistic", prior
+    # log sigma'(z) = -softplus(z) - softplus(-z)
+    return np.sum(-np.logaddexp(0.0, z) - np.logaddexp(0.0, -z), axis=-1)
+
+
+def _independent_log_prob(model, x) -> np.ndarray:
+    """Change of variables with the closed-form prior and the autodiff Jacobian of `encode`."""
+    batch = int(x.shape[0])
+    flat = tf.reshape(x, [batch, -1])
     with tf.GradientTape() as tape:
         tape.watch(flat)
-        z = model.encode(tf.reshape(flat, (3,) + model.data_shape))
+        z = model.encode(tf.reshape(flat, (batch,) + model.data_shape))
     jacobian = tape.batch_jacobian(z, flat)
-    expected = model.base_distribution.log_prob(z) + tf.linalg.slogdet(jacobian)[1]
-    got = model.log_prob(x)
-    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+    return _base_log_prob(z.numpy(), model.prior) + tf.linalg.slogdet(jacobian)[1].numpy()
+
+
+def _float64():
+    keras.config.set_floatx("float64")
+    keras.mixed_precision.set_global_policy("float64")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_log_prob_equals_base_plus_autodiff_log_det(name):
+    _float64()
+    model = make_model(name)
+    x = sample_data(model, 3)
+    np.testing.assert_allclose(
+        model.log_prob(x).numpy(), _independent_log_prob(model, x), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -50,10 +69,26 @@ def test_log_prob_matches_tfp_distribution(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_bits_per_dim_definition(name):
+    _float64()
     model = make_model(name)
     x = sample_data(model, 4)
-    expected = -model.log_prob(x) / (model.event_size * np.log(2.0))
-    np.testing.assert_allclose(model.bits_per_dim(x).numpy(), expected.numpy(), rtol=1e-6)
+    dims = int(np.prod(model.data_shape))
+    expected = -_independent_log_prob(model, x) / (dims * np.log(2.0))
+    np.testing.assert_allclose(model.bits_per_dim(x).numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, bits",
+    [
+        ("nice", 2.0),  # logistic density at 0 is 1/4: -log2(1/4) = 2 bits per dimension
+        ("realnvp_vector", 0.5 * np.log2(2.0 * np.pi)),  # N(0; 0, 1) = 1/sqrt(2 pi)
+    ],
+)
+def test_bits_per_dim_of_the_initial_identity_flow_at_zero(name, bits):
+    """Fresh vector models start at the identity (zero-initialised couplings)."""
+    model = MODELS[name]()
+    got = model.bits_per_dim(np.zeros((2,) + model.data_shape, np.float32)).numpy()
+    np.testing.assert_allclose(got, [bits, bits], rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", NAMES)
