@@ -7,6 +7,7 @@ import sys
 
 import keras
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfflow import bijectors as tb
 from tfflow._compat.keras import adam_slots, learning_rate_schedule
@@ -83,3 +84,37 @@ def test_keras_adam_keeps_its_moments_where_fused_adam_reads_them():
     assert callable(getattr(keras.optimizers.Optimizer, "_backend_update_step", None)), (
         "keras.optimizers.Optimizer._backend_update_step moved; FusedAdam overrides it"
     )
+
+
+def test_tfp_chain_and_invert_of_tfflow_bijectors_are_the_private_base_classes():
+    from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES
+
+    scaling = tb.PixelScaling((2,))
+    assert isinstance(tfp.bijectors.Chain([scaling]), CHAIN_TYPES), (
+        "tfb.Chain of non-CompositeTensor bijectors is no longer a "
+        "tensorflow_probability.python.bijectors.chain._Chain; see tfflow/_compat/tfp.py"
+    )
+    assert isinstance(tfp.bijectors.Invert(scaling), INVERT_TYPES)
+    assert isinstance(tfp.bijectors.Chain([tfp.bijectors.Shift(1.0)]), CHAIN_TYPES)
+
+
+def test_keras_call_context_and_autocast_scope_work_as_recompute_needs():
+    from tfflow._compat.keras import current_call_training, keras_call_context, no_autocast
+
+    seen = []
+
+    class Probe(keras.layers.Layer):
+        def call(self, x, training=None):
+            seen.append(current_call_training())
+            return x
+
+    Probe()(tf.zeros([1]), training=True)
+    assert seen == [True], "Keras' current_call_ctx no longer carries `training`"
+    with keras_call_context(False):
+        assert current_call_training() is False
+    assert current_call_training() is None
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    layer = keras.layers.Dense(2)
+    layer.build((None, 2))
+    with no_autocast():
+        assert tf.convert_to_tensor(layer.kernel).dtype == tf.float32

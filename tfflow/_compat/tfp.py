@@ -5,13 +5,21 @@
   `Bijector.forward(x)` stores the log-determinants as attributes of `x`'s cache entry, so
   the `forward_log_det_jacobian(x)` that TFP's `TransformedDistribution` calls next is a
   lookup instead of a second evaluation of every conditioner network.
+- `CHAIN_TYPES`, `INVERT_TYPES`: `tfb.Chain(...)`/`tfb.Invert(...)` return the private base
+  classes `_Chain`/`_Invert` when a component is not a CompositeTensor (as tfflow bijectors,
+  which hold Keras layers, are not); the public classes subclass them, so these cover both.
 """
 
 from __future__ import annotations
 
+from tensorflow_probability.python.bijectors.chain import _Chain
+from tensorflow_probability.python.bijectors.invert import _Invert
 from tensorflow_probability.python.internal import cache_util
 
-__all__ = ["greedy_bijector_cache"]
+__all__ = ["CHAIN_TYPES", "INVERT_TYPES", "greedy_bijector_cache"]
+
+CHAIN_TYPES = (_Chain,)
+INVERT_TYPES = (_Invert,)
 
 
 def greedy_bijector_cache(forward_name: str, inverse_name: str):

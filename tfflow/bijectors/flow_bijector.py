@@ -24,20 +24,12 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.bijectors.chain import _Chain
-from tensorflow_probability.python.bijectors.invert import _Invert
 
-from tfflow._compat.tfp import greedy_bijector_cache
+from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES, greedy_bijector_cache
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.partitions import split_halves
 
 tfb = tfp.bijectors
-
-# `tfb.Chain(...)`/`tfb.Invert(...)` return the private base classes `_Chain`/`_Invert` when a
-# component is not a CompositeTensor (as tfflow bijectors, which hold Keras layers, are not);
-# the public classes subclass them, so these cover both.
-CHAIN_TYPES = (_Chain,)
-INVERT_TYPES = (_Invert,)
 
 __all__ = [
     "FlowBijector",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfflow._compat.keras import current_call_training, keras_call_context, no_autocast
 from tfflow.bijectors.actnorm import is_initializing
 from tfflow.bijectors.flow_bijector import (
     FlowBijector,
@@ -22,48 +21,10 @@ tfb = tfp.bijectors
 __all__ = ["Recompute"]
 
 
-def _keras_training():
-    """The `training` flag of the enclosing Keras call (None outside one)."""
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:  # pragma: no cover - other Keras layouts
-        return None
-    context = global_state.get_global_attribute("current_call_ctx")
-    return None if context is None else getattr(context, "training", None)
-
-
-@contextlib.contextmanager
-def _keras_call_context(training):
-    """Runs Keras layers as if called with `training` (e.g. batch norm in training mode).
-
-    The gradient is taken after the model call has returned, outside its Keras call context:
-    without this, a recomputation would run batch normalisation on its moving averages while
-    the forward pass used batch statistics.
-    """
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.layers.layer import CallContext
-    except ImportError:  # pragma: no cover - other Keras layouts
-        yield
-        return
-    previous = global_state.get_global_attribute("current_call_ctx")
-    context = CallContext(entry_layer=None)
-    context.training = training
-    global_state.set_global_attribute("current_call_ctx", context)
-    try:
-        yield
-    finally:
-        global_state.set_global_attribute("current_call_ctx", previous)
-
-
 def _read(variables) -> list[tf.Tensor]:
     """Current values of Keras variables in their own dtype (never autocast: the traced step
     autocasts where the unwrapped step would, when its layers read the mapped values)."""
-    try:
-        from keras.src.backend import AutocastScope
-    except ImportError:  # pragma: no cover - other Keras layouts
-        return [tf.convert_to_tensor(v) for v in variables]
-    with AutocastScope(None):
+    with no_autocast():
         return [tf.convert_to_tensor(v) for v in variables]
 
 
@@ -111,7 +72,7 @@ class _Traced:
         # `training` is a Python value: one trace per Keras training mode.
         owned_frozen = self.owner.step_variables()[1]
         mapping = self._mapping(trainable, frozen)
-        with _keras_call_context(training), keras.StatelessScope(mapping) as scope:
+        with keras_call_context(training), keras.StatelessScope(mapping) as scope:
             before = dict(scope.state_mapping)
             y, log_det = forward_and_log_det(self.owner.bijector, x, **kwargs)
         # State updates made in the forward pass (batch-norm moving statistics) are returned,
@@ -131,7 +92,7 @@ class _Traced:
             # Recomputed in the forward pass's training mode; its state updates are
             # discarded (the forward pass made them).
             mapping = self._mapping(trainable, frozen)
-            with _keras_call_context(training), keras.StatelessScope(mapping):
+            with keras_call_context(training), keras.StatelessScope(mapping):
                 y, log_det = forward_and_log_det(self.owner.bijector, x, **kwargs)
         grads = tape.gradient(
             [y, log_det],
@@ -261,7 +222,7 @@ class Recompute(FlowBijector):
         if is_initializing() or not all(layer.built for layer in self.keras_layers):
             return forward_and_log_det(self.bijector, x, **kwargs)
         traced = self._traced(shared=not kwargs)
-        training = _keras_training()
+        training = current_call_training()
         trainable, frozen = self.step_variables()
         trainable_values, frozen_values = _read(trainable), _read(frozen)
         updates = {}
