@@ -1,4 +1,5 @@
-"""`import tfflow` needs neither scikit-learn nor tensorflow-datasets."""
+"""`import tfflow` (and its data and command-line modules) needs neither scikit-learn nor
+tensorflow-datasets."""
 
 import json
 import subprocess
@@ -30,6 +31,7 @@ class Block:
 sys.meta_path.insert(0, Block())
 import numpy as np
 import tfflow
+import tfflow.cli.main
 from tfflow.data import load_arrays
 
 loaded = sorted(name for name in BLOCKED if name in sys.modules)
