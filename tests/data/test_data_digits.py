@@ -1,9 +1,27 @@
-"""Tests for the scikit-learn digits loaders ("digits" and "digits_flat")."""
+"""Tests for the shipped 8x8 digits loaders ("digits" and "digits_flat")."""
+
+import hashlib
+from importlib import resources
 
 import numpy as np
 import pytest
 
 from tfflow.data import load_arrays
+
+# Printed by `tools/make_digits_npz.py` when it wrote `tfflow/data/digits.npz` from
+# scikit-learn 1.9.1's `load_digits()`: sha256 of the uint8 images' bytes then the labels'.
+_DIGITS_SHA256 = "87ff0c9e40dc7e2c0e34e7257799c2e3f3aec1a016363bb11cad869ec428a826"
+# `load_digits().images[0]` (a zero), gray levels 0..16.
+_FIRST_IMAGE = [
+    [0, 0, 5, 13, 9, 1, 0, 0],
+    [0, 0, 13, 15, 10, 15, 5, 0],
+    [0, 3, 15, 2, 0, 11, 8, 0],
+    [0, 4, 12, 0, 0, 8, 8, 0],
+    [0, 5, 8, 0, 0, 9, 8, 0],
+    [0, 4, 11, 0, 1, 12, 7, 0],
+    [0, 2, 14, 5, 10, 12, 0, 0],
+    [0, 0, 6, 13, 10, 0, 0, 0],
+]
 
 # round(v * 255 / 16) for the 17 gray levels v = 0..16.
 _LEVELS = np.round(np.arange(17) * 255 / 16).astype(np.uint8)
@@ -31,13 +49,51 @@ def test_digits_split_is_deterministic_and_disjoint():
     first, second = load_arrays("digits"), load_arrays("digits")
     np.testing.assert_array_equal(first.train, second.train)
     np.testing.assert_array_equal(first.test_labels, second.test_labels)
-    # The split is a permutation of all 1,797 images: no image is lost or repeated.
-    all_images = np.concatenate([first.train, first.test]).reshape(1797, -1)
-    from sklearn.datasets import load_digits
-
-    reference = np.round(load_digits().images * 255 / 16).astype(np.uint8).reshape(1797, -1)
+    # The split is the fixed permutation of all 1,797 images: no image is lost or repeated.
+    all_images = np.concatenate([first.train, first.test]).reshape(1797, 8, 8)
+    all_labels = np.concatenate([first.train_labels, first.test_labels])
     order = np.random.RandomState(0).permutation(1797)
-    np.testing.assert_array_equal(all_images, reference[order])
+    np.testing.assert_array_equal(all_images[np.argsort(order)][0], _LEVELS[_FIRST_IMAGE])
+    assert sorted(np.bincount(all_labels).tolist()) == [
+        174,
+        177,
+        178,
+        179,
+        180,
+        181,
+        181,
+        182,
+        182,
+        183,
+    ]
+
+
+def _shipped_arrays() -> tuple[np.ndarray, np.ndarray]:
+    with resources.files("tfflow.data").joinpath("digits.npz").open("rb") as file:
+        with np.load(file) as data:
+            return data["images"], data["labels"]
+
+
+def test_shipped_digits_file_is_the_one_generated_from_scikit_learn():
+    images, labels = _shipped_arrays()
+    assert images.shape == (1797, 8, 8) and images.dtype == np.uint8
+    assert labels.shape == (1797,) and labels.dtype == np.uint8
+    assert int(images.sum()) == 561718 and images.max() == 16
+    assert images[0].tolist() == _FIRST_IMAGE and labels[:10].tolist() == list(range(10))
+    digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
+    assert digest == _DIGITS_SHA256
+
+
+def test_digits_equal_scikit_learns_when_it_is_installed():
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    reference = sk_datasets.load_digits()
+    arrays = load_arrays("digits")
+    order = np.random.RandomState(0).permutation(1797)
+    expected = np.round(reference.images * 255 / 16).astype(np.uint8)[order, ..., np.newaxis]
+    np.testing.assert_array_equal(np.concatenate([arrays.train, arrays.test]), expected)
+    np.testing.assert_array_equal(
+        np.concatenate([arrays.train_labels, arrays.test_labels]), reference.target[order]
+    )
 
 
 def test_digits_seed_does_not_change_the_split():

@@ -51,3 +51,43 @@ def test_num_examples_must_be_positive_integer(bad):
 def test_n_bits_is_rejected_for_continuous_data():
     with pytest.raises(ValueError, match="`n_bits` applies to discrete"):
         load_arrays("moons", n_bits=5)
+
+
+def test_moons_lie_on_two_unit_half_circles_half_each():
+    # Undo the scaling: the moons are x = 2 m + (-1, -0.2) for m on the half circles
+    # |m| = 1 (y >= 0) and |m - (1, 0.5)| = 1 (y <= 0.5), with N(0, 0.1**2) noise.
+    m = (load_arrays("moons", num_examples=4000, seed=2).train - np.array([-1.0, -0.2])) / 2
+    upper = np.abs(np.linalg.norm(m, axis=1) - 1)
+    lower = np.abs(np.linalg.norm(m - np.array([1.0, 0.5]), axis=1) - 1)
+    assert np.mean(np.minimum(upper, lower) < 0.3) > 0.99
+    assert 0.45 < np.mean(upper < lower) < 0.55
+    assert np.std(np.minimum(upper, lower)) < 0.1
+
+
+def test_circles_have_radii_3_and_1_5_half_each():
+    radius = np.linalg.norm(load_arrays("circles", num_examples=4000, seed=2).train, axis=1)
+    outer = radius > 2.25
+    assert 0.45 < np.mean(outer) < 0.55
+    assert abs(np.median(radius[outer]) - 3) < 0.05
+    assert abs(np.median(radius[~outer]) - 1.5) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "kwargs", "scale", "shift"),
+    [
+        ("moons", "make_moons", {"noise": 0.1}, 2.0, (-1.0, -0.2)),
+        ("circles", "make_circles", {"noise": 0.08, "factor": 0.5}, 3.0, (0.0, 0.0)),
+    ],
+)
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_numpy_toys_match_scikit_learn_when_it_is_installed(name, make, kwargs, scale, shift, n):
+    # The NumPy samplers make the same draws as scikit-learn's generators (checked with
+    # scikit-learn 1.9.1); scikit-learn is not a dependency, so this only runs where it is.
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    from tfflow.data.toy import sample_toy
+
+    expected = getattr(sk_datasets, make)(
+        n_samples=n, random_state=np.random.RandomState(5), **kwargs
+    )
+    expected = (expected[0] * scale + np.array(shift)).astype(np.float32)
+    np.testing.assert_array_equal(sample_toy(name, n, np.random.RandomState(5)), expected)

@@ -1,7 +1,8 @@
-"""scikit-learn's bundled 8x8 handwritten digits, on the 8-bit pixel scale."""
+"""The 1,797 8x8 handwritten digits shipped with tfflow, on the 8-bit pixel scale."""
+
+from importlib import resources
 
 import numpy as np
-from sklearn import datasets as sk_datasets
 
 from tfflow.data.arrays import DatasetArrays
 from tfflow.data.quantize import reduce_bits
@@ -10,12 +11,25 @@ __all__ = ["DIGITS_NUM_TEST", "load_digits"]
 
 # The fixed size of the test split: 1,797 images = 1,500 train + 297 test.
 DIGITS_NUM_TEST = 297
-# `load_digits` stores 17 gray levels, 0..16.
+# The images store 17 gray levels, 0..16.
 _DIGITS_MAX_LEVEL = 16
+# `images` (uint8, (1797, 8, 8), 0..16) and `labels` (uint8, (1797,), 0..9), written once from
+# `sklearn.datasets.load_digits()` by `tools/make_digits_npz.py`.
+_DIGITS_FILE = "digits.npz"
+
+
+def _read_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The raw `(images, labels)` of the shipped file: 0..16 levels and 0..9 labels."""
+    with resources.files(__package__).joinpath(_DIGITS_FILE).open("rb") as file:
+        with np.load(file) as data:
+            return data["images"], data["labels"]
 
 
 def load_digits(*, flat: bool = False, n_bits: int = 8) -> DatasetArrays:
-    """Loads the 1,797 real 8x8 digit images bundled with scikit-learn (no download).
+    """Loads the 1,797 real 8x8 digit images shipped with tfflow (no download).
+
+    They are the UCI "Optical Recognition of Handwritten Digits" test set exactly as
+    `sklearn.datasets.load_digits()` returns it (scikit-learn is not needed).
 
     The 17 gray levels 0..16 are mapped onto the 8-bit scale with
     `round(v * 255 / 16)`, then reduced to `n_bits` bits. The split is deterministic: the
@@ -39,11 +53,12 @@ def load_digits(*, flat: bool = False, n_bits: int = 8) -> DatasetArrays:
         >>> arrays.train.shape, arrays.test.shape
         ((1500, 8, 8, 1), (297, 8, 8, 1))
     """
-    bunch = sk_datasets.load_digits()
-    levels = np.asarray(bunch.images)
-    images = np.round(levels * 255 / _DIGITS_MAX_LEVEL).astype(np.uint8)[..., np.newaxis]
+    levels, labels = _read_digits()
+    images = np.round(levels.astype(np.float64) * 255 / _DIGITS_MAX_LEVEL).astype(np.uint8)[
+        ..., np.newaxis
+    ]
     images = reduce_bits(images, n_bits)
-    labels = np.asarray(bunch.target, dtype=np.int64)
+    labels = labels.astype(np.int64)
     order = np.random.RandomState(0).permutation(images.shape[0])
     images, labels = images[order], labels[order]
     split = images.shape[0] - DIGITS_NUM_TEST

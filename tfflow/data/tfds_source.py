@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from tfflow.data.arrays import DatasetArrays
 from tfflow.data.errors import DatasetUnavailableError
@@ -67,6 +66,8 @@ def _materialize(
         image = _celeba_image(example["image"]) if celeba else example["image"]
         label = tf.zeros((), tf.int64) if label_fn is None else label_fn(example)
         return image, label
+
+    import tensorflow_datasets as tfds  # Imported on use: it adds seconds to `import tfflow`.
 
     batches = dataset.map(select, num_parallel_calls=tf.data.AUTOTUNE).batch(_BATCH)
     images, labels, count = [], [], 0
@@ -153,6 +154,8 @@ def load_tfds(
     if name not in TFDS_DATASETS:
         raise ValueError(f"`name` must be one of {tuple(TFDS_DATASETS)}; received {name!r}.")
     _check_label_attribute(name, label_attribute)
+    import tensorflow_datasets as tfds  # Imported on use: it adds seconds to `import tfflow`.
+
     train_split, test_split = TFDS_DATASETS[name]
     if num_examples is not None:
         train_split = f"{train_split}[:{num_examples}]"

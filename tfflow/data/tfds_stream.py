@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from tfflow.data.errors import DatasetUnavailableError
 from tfflow.data.progress import CountProgress
@@ -74,6 +73,8 @@ def tfds_stream_source(
         raise ValueError(f"`name` must be one of {tuple(TFDS_DATASETS)}; received {name!r}.")
     n_bits = check_n_bits(n_bits)
     _check_label_attribute(name, label_attribute)
+    import tensorflow_datasets as tfds  # Imported on use: it adds seconds to `import tfflow`.
+
     splits = dict(zip(("train", "test"), TFDS_DATASETS[name], strict=True))
     if num_examples is not None:
         splits["train"] = f"{splits['train']}[:{num_examples}]"

@@ -11,19 +11,48 @@ References:
 from collections.abc import Callable
 
 import numpy as np
-from sklearn import datasets as sk_datasets
 
 __all__ = ["TOY_DENSITIES", "sample_toy"]
 
 
+def _shuffle_and_jitter(rng: np.random.RandomState, x: np.ndarray, noise: float) -> np.ndarray:
+    """Permutes the rows of `x`, then adds `N(0, noise**2)` to every coordinate.
+
+    The same draws, in the same order, as scikit-learn's `make_moons`/`make_circles` with
+    `shuffle=True` (a permutation by `rng.shuffle`, then `rng.normal`).
+    """
+    order = np.arange(x.shape[0])
+    rng.shuffle(order)
+    x = x[order]
+    return x + rng.normal(scale=noise, size=x.shape)
+
+
 def _moons(rng: np.random.RandomState, n: int) -> np.ndarray:
-    x = sk_datasets.make_moons(n_samples=n, noise=0.1, random_state=rng)[0]
-    return x * 2 + np.array([-1.0, -0.2])
+    # Two interleaved half circles: (cos t, sin t) and (1 - cos t, 1/2 - sin t) for t evenly
+    # spaced in [0, pi], ceil(n/2) points on the second; noise 0.1 (sklearn's `make_moons`).
+    t_out = np.linspace(0, np.pi, n // 2)
+    t_in = np.linspace(0, np.pi, n - n // 2)
+    x = np.concatenate(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1),
+        ]
+    )
+    return _shuffle_and_jitter(rng, x, 0.1) * 2 + np.array([-1.0, -0.2])
 
 
 def _circles(rng: np.random.RandomState, n: int) -> np.ndarray:
-    x = sk_datasets.make_circles(n_samples=n, factor=0.5, noise=0.08, random_state=rng)[0]
-    return x * 3
+    # A unit circle and one of radius 1/2, angles evenly spaced in [0, 2 pi) (endpoint
+    # excluded), ceil(n/2) points on the inner one; noise 0.08 (sklearn's `make_circles`).
+    t_out = np.linspace(0, 2 * np.pi, n // 2, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n - n // 2, endpoint=False)
+    x = np.concatenate(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            0.5 * np.stack([np.cos(t_in), np.sin(t_in)], axis=1),
+        ]
+    )
+    return _shuffle_and_jitter(rng, x, 0.08) * 3
 
 
 def _checkerboard(rng: np.random.RandomState, n: int) -> np.ndarray:
