@@ -118,3 +118,31 @@ def test_keras_call_context_and_autocast_scope_work_as_recompute_needs():
     layer.build((None, 2))
     with no_autocast():
         assert tf.convert_to_tensor(layer.kernel).dtype == tf.float32
+
+
+def test_keras_fit_resumes_at_the_epoch_a_callback_sets():
+    from tfflow._compat.keras import set_initial_epoch
+
+    for name in ("_load_model", "_save_model"):
+        assert callable(getattr(keras.callbacks.BackupAndRestore, name, None)), (
+            f"keras.callbacks.BackupAndRestore.{name} moved; AtomicBackupAndRestore overrides it"
+        )
+
+    class StartAtTwo(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            set_initial_epoch(self.model, 2)
+
+    epochs = []
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(
+        tf.zeros([4, 1]),
+        tf.zeros([4, 1]),
+        epochs=4,
+        verbose=0,
+        callbacks=[
+            StartAtTwo(),
+            keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e)),
+        ],
+    )
+    assert epochs == [2, 3], f"Keras' fit no longer resumes at model._initial_epoch: {epochs}"

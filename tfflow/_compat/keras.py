@@ -11,6 +11,10 @@
   outside the model's call, and must run batch normalisation as the forward pass did.
 - `no_autocast`: `keras.src.backend.AutocastScope(None)`, reading variables in their own
   dtype under a mixed-precision policy.
+- `set_initial_epoch`: `fit` starts at `model._initial_epoch` when a callback sets it in
+  `on_train_begin`, which is how Keras' own `BackupAndRestore` resumes;
+  `tfflow.callbacks.AtomicBackupAndRestore` also overrides that callback's `_load_model` and
+  `_save_model` (pinned by `tests/compat`).
 - `tfflow.optimizers.FusedAdam` also overrides `Optimizer._backend_update_step` (to share one
   step's scalars between variables); `tests/compat` pins that method's existence.
 """
@@ -31,6 +35,7 @@ __all__ = [
     "keras_call_context",
     "learning_rate_schedule",
     "no_autocast",
+    "set_initial_epoch",
 ]
 
 
@@ -78,3 +83,8 @@ def keras_call_context(training: bool | None) -> Iterator[None]:
 def no_autocast() -> contextlib.AbstractContextManager:
     """A scope in which Keras variables read in their own dtype (no mixed-precision cast)."""
     return AutocastScope(None)
+
+
+def set_initial_epoch(model: keras.Model, epoch: int) -> None:
+    """Makes the running `fit` start at `epoch` (from a callback's `on_train_begin`)."""
+    model._initial_epoch = int(epoch)

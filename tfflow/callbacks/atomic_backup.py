@@ -14,6 +14,7 @@ import shutil
 import h5py
 import keras
 
+from tfflow._compat.keras import set_initial_epoch
 from tfflow.callbacks.atomic_files import (
     AtomicWriteError,
     atomic_path,
@@ -219,7 +220,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 self.model.optimizer.build(self.model.trainable_variables)
             self.model.load_weights(str(metadata["weights"]))
         if "epoch" in metadata:
-            self.model._initial_epoch = int(metadata["epoch"])
+            set_initial_epoch(self.model, int(metadata["epoch"]))
 
     def _save_model(self):
         directory = pathlib.Path(self.backup_dir)
