@@ -136,6 +136,24 @@ def test_image_folder_with_two_sizes_fails_naming_both_files(tmp_path):
     assert "0.png" in info.value.message and "1.png" in info.value.message
 
 
+def test_the_command_line_reports_a_streamed_size_mismatch_in_one_line(tmp_path, capsys):
+    from tfflow.cli.errors import EXIT_USAGE, run_reporting_errors
+
+    _write_png(tmp_path / "train" / "0.png", np.zeros((4, 4, 3), np.uint8))
+    _write_png(tmp_path / "train" / "1.png", np.zeros((5, 4, 3), np.uint8))
+    _write_png(tmp_path / "test" / "0.png", np.zeros((4, 4, 3), np.uint8))
+    dataset = make_stream(open_source(str(tmp_path)), "train", batch_size=2, training=False)
+
+    def body() -> int:
+        list(dataset)
+        return 0
+
+    assert run_reporting_errors(body) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tfflow: error: All images in ")
+    assert "must share one size" in err and "1.png is" in err and "fix or remove" in err
+
+
 def test_tfds_celeb_a_streams_crops_labels_and_n_bits(tmp_path):
     with tfds.testing.mock_data(num_examples=6):
         source = open_source("celeb_a", data_dir=str(tmp_path), n_bits=5, label_attribute="Smiling")

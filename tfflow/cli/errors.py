@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import re
 import sys
 from collections.abc import Callable, Iterator
 
@@ -31,6 +32,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 # `OSError`s a user can fix: a full disk or an unwritable place.
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+# The in-graph data checks of tfflow's streaming sources (`tf.debugging.Assert` messages).
+_STREAMED_DATA_CHECKS = ("must share one size",)
 # How TensorFlow's own file writers (SavedModel, summaries) word a full disk; TensorFlow
 # reports it as RESOURCE_EXHAUSTED, like an out-of-memory error.
 _DISK_FULL_MESSAGES = ("No space left on device", "Disk quota exceeded")
@@ -47,6 +50,18 @@ class CommandLineError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_USAGE):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def _streamed_data_error(message: str) -> str | None:
+    """The text of a failed in-graph data check of a streaming source, else None.
+
+    `tf.debugging.Assert` reports `assertion failed: [part] [part] ...`; the parts are joined.
+    """
+    for line in message.splitlines():
+        _, found, parts = line.partition("assertion failed:")
+        if found and any(check in parts for check in _STREAMED_DATA_CHECKS):
+            return " ".join(re.findall(r"\[([^\]]*)\]", parts))
+    return None
 
 
 def one_line(message: object) -> str:
@@ -157,6 +172,14 @@ def _run_reporting_errors(
         verb = "cannot access" if err.errno in (errno.EACCES, errno.EPERM) else "cannot write"
         where = f" {str(err.filename)!r}" if err.filename else ""
         print_error(f"{verb}{where}: {err.strerror or err}.{_disk_note(err)}{then}")
+        return EXIT_USAGE
+    except tf.errors.InvalidArgumentError as err:
+        # Data checks that can only run while streaming (e.g. an image of another size in a
+        # folder or TFRecord set) fail in-graph with a message of tfflow's own.
+        message = _streamed_data_error(err.message or "")
+        if message is None:
+            raise
+        print_error(f"{message}; fix or remove that file.")
         return EXIT_USAGE
     except tf.errors.ResourceExhaustedError as err:
         first = one_line(err.message.splitlines()[0] if err.message else "")
