@@ -412,6 +412,16 @@ class FlowModel(keras.Model):
         with data_dependent_init():
             self.encode(x, labels)
 
+    def initialize_from(self, x, init_examples: int = 512) -> None:
+        """Data-dependent init from the first `init_examples` examples of `x` (an array, or a
+        `tf.data.Dataset` of batches or `(x, ...)` batches), agreed across the workers of a
+        multi-worker strategy; a no-op once initialised or for `x=None`."""
+        if self.needs_initialization() and x is not None:
+            self.initialize(first_examples(x, init_examples))
+            synchronise_across_workers(
+                data_initialised_bijectors(self.flow), self.distribute_strategy
+            )
+
     def fit(
         self,
         x=None,
@@ -424,18 +434,16 @@ class FlowModel(keras.Model):
     ):
         """`keras.Model.fit` with data-dependent init and a divergence guard.
 
-        ActNorm layers are first initialised on up to `init_examples` training examples.
-        Unless `guard=False`, a `DivergenceGuard` (or the one given) watches every batch:
-        a non-finite or spiking loss rolls back to the last good weights and lowers the
+        ActNorm layers are first initialised on up to `init_examples` training examples
+        (`initialize_from`; call it yourself first to initialise from other data, e.g. a
+        pipeline without a random state that this read-ahead would advance). Unless
+        `guard=False`, a `DivergenceGuard` (or the one given) watches every batch: a
+        non-finite or spiking loss rolls back to the last good weights and lowers the
         learning rate; non-finite input data, or the guard's `max_rollbacks`-th rollback,
         restores the last good weights and raises `NonFiniteInputError` or
         `TrainingDivergedError` out of `fit`, before Keras ends the epoch.
         """
-        if self.needs_initialization() and x is not None:
-            self.initialize(first_examples(x, init_examples))
-            synchronise_across_workers(
-                data_initialised_bijectors(self.flow), self.distribute_strategy
-            )
+        self.initialize_from(x, init_examples)
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if guard is True:
             guard = DivergenceGuard()

@@ -27,6 +27,7 @@ __all__ = [
     "check_dataset_name",
     "conditioning_classes",
     "evaluation_pipeline",
+    "initialization_pipeline",
     "load_run_data",
     "training_pipeline",
     "training_steps",
@@ -256,6 +257,18 @@ def training_pipeline(
         flip=flip,
         labels=labels,
     )
+
+
+def initialization_pipeline(
+    arrays: DatasetArrays | StreamingSource, model_name: str, *, batch_size: int, seed: int
+) -> tf.data.Dataset:
+    """The training split in order with deterministic dequantization, for data-dependent init.
+
+    Reading it leaves the training pipeline untouched: a partial read of the training pipeline
+    itself would advance its random state by however many batches its prefetch had pulled,
+    so a resumed run could not replay the same batches.
+    """
+    return _batches(arrays, "train", model_name, training=False, batch_size=batch_size, seed=seed)
 
 
 def evaluation_pipeline(

@@ -26,6 +26,7 @@ from tfflow.training.datasets import (
     check_dataset_name,
     conditioning_classes,
     evaluation_pipeline,
+    initialization_pipeline,
     load_run_data,
     training_pipeline,
     training_steps,
@@ -312,6 +313,11 @@ def _train(
             verbose=config.verbose,
             title=title,
             restore_dir=run_dir.backup_dir,
+        )
+        model.initialize_from(
+            initialization_pipeline(
+                arrays, config.model, batch_size=config.batch_size, seed=config.seed
+            )
         )
         history = model.fit(
             train_data,
