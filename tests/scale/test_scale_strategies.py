@@ -3,12 +3,12 @@ MultiWorkerMirroredStrategy with two real worker processes on 127.0.0.1."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ports import free_ports
 
 WORKER = Path(__file__).with_name("strategy_worker.py")
 TIMEOUT_S = 420
@@ -45,19 +45,9 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     _check(json.loads(out.read_text()), replicas=2)
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 @pytest.mark.slow
 def test_multi_worker_mirrored_strategy_with_two_processes(tmp_path):
-    ports = _free_ports(2)
+    ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     processes = []
     for index in range(2):

@@ -5,6 +5,8 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from tfflow.dequantization import dequantize_pixels
+
 __all__ = ["batch_images", "derive_seeds"]
 
 # The fixed evaluation seed used when `seed=None`, so evaluation is always deterministic.
@@ -18,14 +20,8 @@ def derive_seeds(seed: int | None, count: int = 2) -> tuple[int | None, ...]:
     return tuple(int(s) for s in np.random.SeedSequence(seed).generate_state(count) >> 1)
 
 
-def _pixels_max(n_bits: int) -> np.float32:
-    # x + u with u < 1 can round up to 2**n_bits in float32; clamp just below it.
-    return np.nextafter(np.float32(2**n_bits), np.float32(0))
-
-
 def _dequantize(x: tf.Tensor, noise_seed: tf.Tensor, n_bits: int) -> tf.Tensor:
-    noise = tf.random.stateless_uniform(tf.shape(x), seed=noise_seed, dtype=tf.float32)
-    return tf.minimum(tf.cast(x, tf.float32) + noise, _pixels_max(n_bits))
+    return dequantize_pixels(x, n_bits, noise_seed, tf.float32)
 
 
 def _flip_batch(images: tf.Tensor, flip_seed: tf.Tensor) -> tf.Tensor:

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfflow.data.image_folder import list_image_folder
 from tfflow.data.quantize import check_n_bits
-from tfflow.data.source import StreamingSource
+from tfflow.data.source import StreamingSource, bits_note
 
 __all__ = ["image_folder_source"]
 
@@ -102,8 +102,7 @@ def image_folder_source(
 
     classes = "unlabelled" if class_names is None else f"{len(class_names)} classes"
     description = f"Image folder {directory} ({classes}), decoded while streaming"
-    if n_bits < 8:
-        description += f", reduced to {n_bits} bits (values 0..{2**n_bits - 1})"
+    description += bits_note(n_bits)
     return StreamingSource(
         name=str(directory),
         event_shape=shape,

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tfflow.data.quantize import check_n_bits
 
-__all__ = ["SPLITS", "StreamingSource"]
+__all__ = ["SPLITS", "StreamingSource", "bits_note"]
 
 SPLITS = ("train", "test")
 _AutoShardPolicy = tf.data.experimental.AutoShardPolicy
@@ -90,3 +90,13 @@ class StreamingSource:
         if split not in SPLITS:
             raise ValueError(f"`split` must be one of {SPLITS}; received {split!r}.")
         return self.reader(split, shuffle_files, seed)
+
+
+def bits_note(n_bits: int) -> str:
+    """The part of a source's description saying its pixels were reduced to `n_bits` bits.
+
+    Example:
+        >>> bits_note(5), bits_note(8)
+        (', reduced to 5 bits (values 0..31)', '')
+    """
+    return f", reduced to {n_bits} bits (values 0..{2**n_bits - 1})" if n_bits < 8 else ""

@@ -7,7 +7,7 @@ import tensorflow as tf
 from tfflow.data.errors import DatasetUnavailableError
 from tfflow.data.progress import CountProgress
 from tfflow.data.quantize import check_n_bits
-from tfflow.data.source import StreamingSource
+from tfflow.data.source import StreamingSource, bits_note
 from tfflow.data.tfds_source import (
     CELEBA_SIZE,
     TFDS_DATASETS,
@@ -125,8 +125,7 @@ def tfds_stream_source(
     if label_attribute is not None:
         description += f", labels: {label_attribute} (0 = no, 1 = yes)"
         num_classes = 2
-    if n_bits < 8:
-        description += f", reduced to {n_bits} bits (values 0..{2**n_bits - 1})"
+    description += bits_note(n_bits)
     return StreamingSource(
         name=name,
         event_shape=shape,

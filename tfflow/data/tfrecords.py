@@ -23,7 +23,7 @@ import tensorflow as tf
 from tfflow.data.image_folder import list_image_folder
 from tfflow.data.progress import CountProgress
 from tfflow.data.quantize import check_n_bits
-from tfflow.data.source import StreamingSource
+from tfflow.data.source import StreamingSource, bits_note
 
 __all__ = ["INDEX_FILE", "is_tfrecord_path", "tfrecord_source", "write_tfrecords"]
 
@@ -445,8 +445,7 @@ def tfrecord_source(
         f"TFRecord files {name} ({len(splits['train'])} train / {len(splits['test'])} test "
         f"shards, {'raw pixels' if layout == 'raw' else 'encoded images'})"
     )
-    if n_bits < 8:
-        description += f", reduced to {n_bits} bits (values 0..{2**n_bits - 1})"
+    description += bits_note(n_bits)
     return StreamingSource(
         name=name,
         event_shape=shape,

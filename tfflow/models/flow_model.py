@@ -21,13 +21,14 @@ from tfflow.bijectors.flow_bijector import (
 from tfflow.bijectors.pixel_support import PixelSupport
 from tfflow.callbacks.divergence_guard import DivergenceGuard
 from tfflow.callbacks.guard_state import GuardState
+from tfflow.dequantization import dequantize_pixels
 from tfflow.models import recipe
 from tfflow.models.data_init import (
     data_initialised_bijectors,
     first_examples,
     synchronise_across_workers,
 )
-from tfflow.models.inputs import as_data, as_latent, dequantize_pixels, label_conditions
+from tfflow.models.inputs import as_data, as_latent, label_conditions
 from tfflow.models.priors import PRIORS, base_distribution, base_log_prob, latent_noise
 from tfflow.units import nats_to_bits_per_dim
 
