@@ -8,17 +8,19 @@ The package is organised as the architecture is:
   that `model.bijector.forward` generates, as TFP expects.
 - `tfflow.layers`: Keras 3 layers that own the parameters the bijectors read at call time
   (conditioner networks and parameter sets).
-- `tfflow.models`: `NICE`, `RealNVP` and `Glow` as `keras.Model`s.
+- `tfflow.models`: `NICE`, `RealNVP` and `Glow` as `keras.Model`s, and `Flow`, a model built
+  from any list of tfflow and TFP bijectors and a base distribution.
 - `tfflow.data`: datasets (scikit-learn digits, toy 2-D densities, IDX/npz/image folders,
   tensorflow-datasets) and `tf.data` pipelines with dequantization.
 """
 
 from tfflow import bijectors, layers, models, serving
 from tfflow._version import __version__
-from tfflow.models import NICE, FlowModel, Glow, RealNVP
+from tfflow.models import NICE, Flow, FlowModel, Glow, RealNVP
 from tfflow.serving import export, load_served
 
 __all__ = [
+    "Flow",
     "FlowModel",
     "Glow",
     "NICE",

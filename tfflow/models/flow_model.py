@@ -193,7 +193,7 @@ class FlowModel(keras.Model):
         x = self._as_data(x)
         conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
         z, log_det = forward_and_log_det(self.flow, x, **conditions)
-        return base_log_prob(z, self.prior) + tf.cast(
+        return self.latent_log_prob(z) + tf.cast(
             log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
         )
 
@@ -237,10 +237,19 @@ class FlowModel(keras.Model):
             math.isfinite(temperature) and temperature >= 0
         ):
             raise ValueError(f"`temperature` must be finite and >= 0; received {temperature!r}.")
-        z = latent_noise(
+        z = self.draw_latent(num_samples, temperature, seed)
+        return self.decode(z, labels=labels)
+
+    def latent_log_prob(self, z) -> tf.Tensor:
+        """`log p_base(z)` of flat latents `(batch, D)`, one value per example."""
+        return base_log_prob(z, self.prior)
+
+    def draw_latent(self, num_samples, temperature=1.0, seed=None) -> tf.Tensor:
+        """The latent noise `sample` decodes: `(num_samples, D)` base draws times
+        `temperature`, stateless for an integer `seed` (also in the exported `sample`)."""
+        return latent_noise(
             self.prior, num_samples, self.event_size, temperature, seed, self.flow_dtype
         )
-        return self.decode(z, labels=labels)
 
     # ----- Keras --------------------------------------------------------------------------------
     def call(self, inputs, training=None):

@@ -13,7 +13,14 @@ import tensorflow_probability as tfp
 
 tfd = tfp.distributions
 
-__all__ = ["PRIORS", "base_distribution", "base_log_prob", "latent_noise"]
+__all__ = [
+    "PRIORS",
+    "base_distribution",
+    "base_log_prob",
+    "check_base_distribution",
+    "latent_noise",
+    "sample_base",
+]
 
 #: The latent distributions a model can use: standard normal or standard logistic (NICE).
 PRIORS = ("normal", "logistic")
@@ -76,3 +83,50 @@ def latent_noise(
             u = tf.random.stateless_uniform(shape, seed_pair, minval=low, maxval=high, dtype=dtype)
         z = tf.math.log(u) - tf.math.log1p(-u)
     return z * tf.cast(temperature, dtype)
+
+
+def check_base_distribution(base, event_size: int, dtype: tf.DType) -> tfd.Distribution:
+    """Returns `base` if it is a TFP distribution over flat latents `(event_size,)`, or raises.
+
+    Raises:
+        TypeError: if `base` is not a `tfd.Distribution`.
+        ValueError: if its event shape is not `(event_size,)`, its batch shape is not
+            scalar, or its dtype is not `dtype`; the message gives expected and received.
+    """
+    if not isinstance(base, tfd.Distribution):
+        raise TypeError(
+            f"`base` must be 'normal', 'logistic' or a tfp.distributions.Distribution; "
+            f"received an object of type {type(base).__name__}."
+        )
+    event = base.event_shape
+    if not event.is_fully_defined() or event.as_list() != [event_size]:
+        raise ValueError(
+            f"`base` must have event shape ({event_size},), the flat latent of the flow "
+            f"(e.g. tfd.Sample(tfd.StudentT(...), [{event_size}])); received event shape "
+            f"{tuple(event.as_list()) if event.rank is not None else None}."
+        )
+    if base.batch_shape.rank != 0:
+        raise ValueError(
+            f"`base` must have an empty batch shape (one distribution over the latent); "
+            f"received batch shape {base.batch_shape}."
+        )
+    if base.dtype != dtype:
+        raise ValueError(
+            f"`base` must have the flow's dtype {tf.as_dtype(dtype).name}; "
+            f"received {tf.as_dtype(base.dtype).name}."
+        )
+    return base
+
+
+def sample_base(base: tfd.Distribution, num_samples, temperature, seed) -> tf.Tensor:
+    """`(num_samples,) + base.event_shape` draws of `base` times `temperature`.
+
+    With an integer `seed` the draw is stateless: the int64 seed's two 32-bit words are
+    TFP's seed pair, so the same seed gives the same latent, eagerly, in `tf.function` and
+    in an exported SavedModel. `seed=None` draws from TensorFlow's global generator.
+    """
+    seed_pair = None
+    if seed is not None:
+        seed_pair = tf.bitcast(tf.cast(seed, tf.int64), tf.int32)
+    z = base.sample(tf.cast(num_samples, tf.int32), seed=seed_pair)
+    return z * tf.cast(temperature, base.dtype)

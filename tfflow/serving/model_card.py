@@ -86,7 +86,7 @@ def build_model_card(
     card = {
         "format": _FORMAT,
         "model_class": type(model).__name__,
-        "config": model.get_config(),
+        "config": _config(model),
         "data_shape": list(model.data_shape),
         "event_size": int(model.event_size),
         "pixels": bool(model.pixels),
@@ -110,6 +110,15 @@ def build_model_card(
         "metadata": metadata,
     }
     return _json_ready(card, "The model card")
+
+
+def _config(model: FlowModel) -> dict[str, Any] | None:
+    """`model.get_config()`, or None for a model without one (a `tfflow.Flow` built from
+    bijector objects rather than a registered builder)."""
+    try:
+        return model.get_config()
+    except NotImplementedError:
+        return None
 
 
 def _spec(value: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfflow.models.flow_model import FlowModel
-from tfflow.models.priors import latent_noise
 from tfflow.units import nats_to_bits_per_dim
 
 __all__ = [
@@ -284,9 +283,7 @@ class ServingModule(tf.Module):
                 decode_args.append(
                     _check_labels(labels[0], num_samples, num_classes, broadcast=True)
                 )
-            z = latent_noise(
-                model.prior, num_samples, model.event_size, temperature, seed, model.flow_dtype
-            )
+            z = model.draw_latent(num_samples, temperature, seed)
             samples = decode_any_shape(z, *decode_args)["x"]
             outputs = {"samples": samples}
             if pixels:
