@@ -90,7 +90,7 @@ class DivergenceGuard(keras.callbacks.Callback):
 
     def _copy_state(self) -> tuple[list, list]:
         return (
-            [v.numpy().copy() for v in self.model.weights],
+            [v.numpy().copy() for v in self.model.variables],
             [v.numpy().copy() for v in self.model.optimizer.variables],
         )
 
@@ -98,7 +98,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         if self._snapshot is None:
             return
         weights, optimizer_values = self._snapshot
-        for v, value in zip(self.model.weights, weights, strict=True):
+        for v, value in zip(self.model.variables, weights, strict=True):
             v.assign(value)
         optimizer_variables = self.model.optimizer.variables
         # The optimizer creates its slots on the first step: a snapshot taken before that has

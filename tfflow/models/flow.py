@@ -67,11 +67,12 @@ class Flow(FlowModel):
       models (whose bases are centred there).
     - **Parameters.** Keras layers inside tfflow bijectors are tracked (`flow_layers`), and
       the `tf.Variable`s held by TFP bijectors and by the base (e.g.
-      `tfb.Shift(tf.Variable([0.0, 0.0]))`) are part of `weights` and
-      `trainable_variables`, so `fit`, `get_weights`, `.keras` files and the export see
-      them. Pass TFP bijectors `tf.Variable`s, not Keras variables (TFP turns a Keras 3
-      variable into a constant). Variables of TFP bijectors and the base are created
-      outside any `tf.distribute` strategy scope, so they are not mirrored.
+      `tfb.Shift(tf.Variable([0.0, 0.0]))`) are part of `variables` and
+      `trainable_variables` (not of Keras' `weights` and `get_weights`, whose entries must
+      be Keras variables), so `fit`, the divergence guard, `save_weights`, `.keras` files
+      and the export see them. Pass TFP bijectors `tf.Variable`s, not Keras variables (TFP
+      turns a Keras 3 variable into a constant). Variables of TFP bijectors and the base
+      are created outside any `tf.distribute` strategy scope, so they are not mirrored.
     - **Saving.** A `.keras` file stores a model's config, and bijector objects have none.
       So `bijectors` (and `base`) may also be a *builder*: a function registered with
       `keras.saving.register_keras_serializable` (or an instance of such a class with a
@@ -233,10 +234,9 @@ class Flow(FlowModel):
         return sample_base(self._base, num_samples, temperature, seed)
 
     # ----- variables of TFP bijectors and the base ----------------------------------------------
-    @property
-    def weights(self):
-        return super().weights + list(self._tfp_variables)
-
+    # Keras' state family (`variables`, and `trainable_variables`/`non_trainable_variables`
+    # derived from it) holds them; `weights` stays Keras variables only (Keras reads their
+    # `.regularizer` there).
     @property
     def variables(self):
         return super().variables + list(self._tfp_variables)

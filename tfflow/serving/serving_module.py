@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -185,7 +186,9 @@ class ServingModule(tf.Module):
             )
         # Keras variables wrap tf.Variables; track the tf.Variables themselves so that nothing
         # Keras- or TFP-specific ends up in the SavedModel's object graph.
-        self.model_variables = [getattr(v, "value", v) for v in model.variables]
+        self.model_variables = [
+            v.value if isinstance(v, keras.Variable) else v for v in model.variables
+        ]
         for v in self.model_variables:
             if not isinstance(v, tf.Variable):
                 raise TypeError(f"Cannot export variable {v!r}: expected a tf.Variable.")
