@@ -3,7 +3,8 @@
 Each model type is exported once at toy size with randomised weights (module fixture); one
 subprocess importing only TensorFlow loads all of them, calls every signature and compares
 with values computed here. `glow_conditional` is class-conditional: its signatures also take
-`labels`.
+`labels`. `flow` is a `tfflow.Flow` of tfflow and TFP bijectors with a Student-t base: its
+`sample` signature draws from the TFP base in the graph.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 import tfflow
 from tfflow.serving import ServedModel, load_served, read_model_card, samples_to_uint8
@@ -28,7 +30,7 @@ TEMPERATURE, SEED, NUM_SAMPLES = 0.8, 7, 3
 # these models the served samples are bit-identical to eager `model.sample`. For RealNVP on
 # pixels, TF's graph optimizer (constant folding and arithmetic rewrites of the logit and
 # pixel-scaling constants) reassociates float32 products, so samples agree to a few ulp only.
-BIT_EXACT_SAMPLES = ("nice_pixels", "realnvp_vector", "glow", "glow_conditional")
+BIT_EXACT_SAMPLES = ("nice_pixels", "realnvp_vector", "glow", "glow_conditional", "flow")
 # Labels of the samples of a class-conditional model: one per sample, and a single label (a
 # length-1 vector, broadcast) for the second seed.
 SAMPLE_LABELS, SINGLE_SAMPLE_LABEL = [2, 0, 1], [1]
@@ -45,7 +47,25 @@ MODELS = {
     "glow_conditional": lambda: tfflow.Glow(
         (8, 8, 1), levels=2, steps_per_level=1, hidden_channels=8, num_classes=3
     ),
+    "flow": lambda: _flow(),
 }
+
+
+def _flow() -> tfflow.Flow:
+    """A Flow mixing tfflow and TFP bijectors (with variables), over a learned Student-t."""
+    tfb, tfd = tfp.bijectors, tfp.distributions
+    partition = tfflow.bijectors.Partition("half", (2,), parity=0)
+    mlp = tfflow.layers.MLP(2, hidden_units=8, hidden_layers=1)
+    return tfflow.Flow(
+        (2,),
+        [
+            tfflow.bijectors.AffineCoupling(mlp, partition),
+            tfb.Permute([1, 0]),
+            tfb.Scale(tf.Variable([1.0, 1.0])),
+            tfb.Shift(tf.Variable([0.0, 0.0])),
+        ],
+        base=tfd.Sample(tfd.StudentT(tf.Variable(5.0), 0.0, 1.0), [2]),
+    )
 
 
 def _data_scale(model: tfflow.FlowModel) -> float:
@@ -63,8 +83,9 @@ def _randomise(model: tfflow.FlowModel, seed: int) -> None:
     """Moves every trainable weight away from its (identity-making) initial value."""
     rng = np.random.default_rng(seed)
     for variable in model.trainable_variables:
-        noise = 0.1 * rng.standard_normal(variable.shape)
-        variable.assign(variable.numpy() + noise.astype(variable.dtype))
+        value = variable.numpy()  # Keras variables, and a Flow's TFP tf.Variables
+        noise = 0.1 * rng.standard_normal(value.shape)
+        variable.assign(value + noise.astype(value.dtype))
 
 
 def _reference(model: tfflow.FlowModel, seed: int) -> dict[str, np.ndarray]:
