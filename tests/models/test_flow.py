@@ -234,3 +234,17 @@ def test_export_serves_and_rebuilds_a_flow_of_registered_builders(tmp_path):
 def test_bad_arguments_are_named(bijectors, base, error, match):
     with pytest.raises(error, match=match):
         tfflow.Flow((2,), bijectors, base=base)
+
+
+# ----- the example ------------------------------------------------------------------------------
+def test_flow_moons_example_smoke_run(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "flow_moons.py"
+    spec = importlib.util.spec_from_file_location("example_flow_moons", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--smoke", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert "saved and reloaded" in capsys.readouterr().out
+    assert (tmp_path / "flow_moons.png").stat().st_size > 10_000
