@@ -12,7 +12,15 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import tfflow
-from tfflow.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, Partition
+from tfflow.bijectors import (
+    ActNorm,
+    AdditiveCoupling,
+    AffineCoupling,
+    InvertibleConv1x1,
+    Partition,
+    Squeeze,
+)
+from tfflow.callbacks import NonFiniteInputError
 from tfflow.data import load_arrays
 from tfflow.layers.mlp import MLP
 
@@ -79,6 +87,18 @@ def test_fit_reduces_loss_and_trains_tfp_bijector_variables():
     assert np.any(shift.numpy() != 0.0)
 
 
+def test_guard_restores_tfp_bijector_variables_after_non_finite_data():
+    x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+    x[200, 1] = np.nan
+    model = tfflow.Flow((2,), _mixed_bijectors())
+    model.compile()
+    with pytest.raises(NonFiniteInputError, match="batch 3"):
+        model.fit(x, batch_size=64, epochs=1, shuffle=False, verbose=0, init_examples=128)
+    # The NaN step made every variable NaN; the guard restored all of them.
+    for v in model.variables:
+        assert np.all(np.isfinite(v.numpy())), v.name
+
+
 # ----- densities --------------------------------------------------------------------------------
 def _float64_case(name: str):
     keras.config.set_floatx("float64")
@@ -139,11 +159,26 @@ def test_distribution_agrees_with_log_prob_and_round_trips():
     )
 
 
+def test_image_flow_ends_in_the_flat_latent():
+    model = tfflow.Flow(
+        (4, 4, 1), [Squeeze(), ActNorm((2, 2, 4)), InvertibleConv1x1((2, 2, 4))], base="logistic"
+    )
+    _randomise(model)
+    x = tf.random.stateless_normal([3, 4, 4, 1], [0, 1])
+    z = model.encode(x)
+    assert z.shape == (3, 16)
+    np.testing.assert_allclose(model.decode(z).numpy(), x.numpy(), atol=1e-5)
+    assert model.sample(2, seed=0).shape == (2, 4, 4, 1)
+    np.testing.assert_allclose(
+        model.distribution.log_prob(x).numpy(), model.log_prob(x).numpy(), rtol=1e-5
+    )
+
+
 def test_pixel_flow_is_zero_outside_the_pixel_range():
     from tfflow.bijectors.logit import logit_preprocessing
 
     model = tfflow.Flow(
-        (4,), [*logit_preprocessing((4,), 8, 0.05), _coupling(0, size=4)], pixels=True
+        (4,), [*logit_preprocessing((4,), 8, 0.05), _coupling(0, size=4, affine=False)], pixels=True
     )
     x = np.array([[3, 100, 200, 255], [0, 0, 0, 256]], np.float32)
     log_prob = model.log_prob(x).numpy()
