@@ -96,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     for ax, points, title in ((axes[0], arrays.test, "test data"), (axes[1], samples, "Flow")):
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
         ax.set_title(title)
-    axes[0].set_xlim(-2, 3)
-    axes[0].set_ylim(-1.5, 2)
+    low, high = arrays.test.min(0), arrays.test.max(0)
+    margin = 0.1 * (high - low)
+    axes[0].set_xlim(low[0] - margin[0], high[0] + margin[0])
+    axes[0].set_ylim(low[1] - margin[1], high[1] + margin[1])
     fig.tight_layout()
     fig.savefig(out / "flow_moons.png", dpi=100)
     print(f"wrote {out / 'flow_moons.png'}")
