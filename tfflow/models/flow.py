@@ -223,12 +223,14 @@ class Flow(FlowModel):
         """The latent distribution over `(D,)`: `base`, or the named standard one."""
         return super().base_distribution if self._base is None else self._base
 
-    def latent_log_prob(self, z) -> tf.Tensor:
+    def latent_log_prob(self, z: tf.Tensor) -> tf.Tensor:
         if self._base is None:
             return super().latent_log_prob(z)
         return self._base.log_prob(tf.cast(z, self._base.dtype))
 
-    def draw_latent(self, num_samples, temperature=1.0, seed=None) -> tf.Tensor:
+    def draw_latent(
+        self, num_samples: int | tf.Tensor, temperature: float | tf.Tensor = 1.0, seed=None
+    ) -> tf.Tensor:
         if self._base is None:
             return super().draw_latent(num_samples, temperature, seed)
         return sample_base(self._base, num_samples, temperature, seed)

@@ -47,6 +47,8 @@ class FlowModel(keras.Model):
 
     Subclasses implement `build_flow()`, returning a bijector whose `forward` maps data
     (event shape `input_shape`) to a flat latent vector of `D = prod(input_shape)` values.
+    The base density and noise draw are `latent_log_prob` and `draw_latent` (the `prior`
+    named here; `tfflow.Flow` overrides them with any TFP distribution).
 
     `log_prob(x) = log p_base(f(x)) + log|det df/dx|`, evaluated in one pass over the flow
     (each conditioner network runs once). `bits_per_dim(x) = -log_prob(x) / (D ln 2)`.
@@ -240,11 +242,13 @@ class FlowModel(keras.Model):
         z = self.draw_latent(num_samples, temperature, seed)
         return self.decode(z, labels=labels)
 
-    def latent_log_prob(self, z) -> tf.Tensor:
+    def latent_log_prob(self, z: tf.Tensor) -> tf.Tensor:
         """`log p_base(z)` of flat latents `(batch, D)`, one value per example."""
         return base_log_prob(z, self.prior)
 
-    def draw_latent(self, num_samples, temperature=1.0, seed=None) -> tf.Tensor:
+    def draw_latent(
+        self, num_samples: int | tf.Tensor, temperature: float | tf.Tensor = 1.0, seed=None
+    ) -> tf.Tensor:
         """The latent noise `sample` decodes: `(num_samples, D)` base draws times
         `temperature`, stateless for an integer `seed` (also in the exported `sample`)."""
         return latent_noise(

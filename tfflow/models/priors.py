@@ -1,7 +1,10 @@
 """The latent (base) distributions of tfflow models: density and noise draw.
 
-Used by `FlowModel` and by the TF Serving module, so a served `sample(n, T, seed)` draws the
-same latent as `model.sample(n, T, seed)`.
+The named standard bases (`PRIORS`) have closed-form densities and draws; a `tfflow.Flow` may
+instead take any TFP distribution over the flat latent (`check_base_distribution`,
+`sample_base`). Used by `FlowModel` (through its `latent_log_prob` and `draw_latent`) and so
+by the TF Serving module, so a served `sample(n, T, seed)` draws the same latent as
+`model.sample(n, T, seed)`.
 """
 
 from __future__ import annotations

@@ -146,7 +146,8 @@ class ServingModule(tf.Module):
       >= 0, `seed` int64 -> `samples` (float32, data space) and, for pixel models,
       `samples_uint8`. A larger `num_samples` fails with `InvalidArgumentError` naming
       `num_samples` and the limit before anything is allocated. Noise is drawn
-      as `FlowModel.sample` draws it (stateless, seed `[seed, 0]`), so the same seed gives
+      as `FlowModel.sample` draws it (`model.draw_latent`: stateless, from the model's
+      base distribution, also a `tfflow.Flow`'s TFP one), so the same seed gives
       the same samples as `model.sample(num_samples, temperature, seed)`.
     - `encode`: `x` -> `z` `(batch, D)`; `decode`: `z` -> `x`.
 
@@ -181,7 +182,7 @@ class ServingModule(tf.Module):
         self.max_samples = check_max_samples(max_samples)
         if not isinstance(model, FlowModel):
             raise TypeError(
-                f"`model` must be a tfflow FlowModel (NICE, RealNVP, Glow); "
+                f"`model` must be a tfflow FlowModel (NICE, RealNVP, Glow, Flow); "
                 f"received {type(model).__name__}."
             )
         # Keras variables wrap tf.Variables; track the tf.Variables themselves so that nothing
