@@ -261,6 +261,11 @@ class Flow(FlowModel):
             v.assign(store[f"{_TFP_KEY}{i}"])
 
     # ----- config -------------------------------------------------------------------------------
+    def save(self, filepath, *args, **kwargs):
+        """`keras.Model.save`; a Flow without a config raises before any file is written."""
+        self.get_config()
+        return super().save(filepath, *args, **kwargs)
+
     def get_config(self) -> dict:
         """The config, naming the registered builders of the bijectors and base.
 
