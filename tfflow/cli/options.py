@@ -7,7 +7,14 @@ import math
 
 from tfflow.cli.errors import CommandLineError
 
-__all__ = ["Parser", "non_negative_float", "non_negative_int", "positive_float", "positive_int"]
+__all__ = [
+    "Parser",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_float",
+    "positive_int",
+    "unit_interval_float",
+]
 
 
 class Parser(argparse.ArgumentParser):
@@ -49,3 +56,8 @@ def positive_float(text: str) -> float:
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number >= 0."""
     return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
+
+
+def unit_interval_float(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
+    return _number(text, float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
