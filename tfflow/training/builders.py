@@ -141,10 +141,14 @@ def option_uses(field: str) -> str:
     uses: dict[str, set[str]] = {}
     for (model, kind), spec in MODEL_SPECS.items():
         kinds_of.setdefault(model, set()).add(kind)
-        arguments = {**{f: argument for f, (argument, _) in spec.sizes.items()}, **spec.options}
-        if field in arguments:
-            use = model if arguments[field] == field else f"{model} {arguments[field]}"
-            uses.setdefault(use, set()).add(kind)
+        if field in spec.sizes:
+            use = f"{model} {spec.sizes[field][0]}"
+        elif field in spec.options:  # named like the argument: the model alone says it
+            argument = spec.options[field]
+            use = model if argument == field else f"{model} {argument}"
+        else:
+            continue
+        uses.setdefault(use, set()).add(kind)
     words = []
     for use, kinds in uses.items():
         partial = kinds != kinds_of[use.split()[0]]
