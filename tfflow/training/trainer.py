@@ -122,12 +122,11 @@ def _completed_epochs(run_dir: RunDir, print_fn: Callable[[str], None]) -> int:
 
 
 def _latest_export(run_dir: RunDir) -> pathlib.Path | None:
-    versions = [
-        int(path.name)
-        for path in run_dir.export_dir.glob("*")
-        if path.is_dir() and path.name.isdigit()
-    ]
-    return run_dir.export_dir / str(max(versions)) if versions else None
+    """The newest SavedModel version folder of the run, or `None`."""
+    from tfflow.serving.exporter import existing_versions  # the serving code loads late
+
+    versions = existing_versions(run_dir.export_dir)
+    return run_dir.export_dir / str(versions[-1]) if versions else None
 
 
 def _export(model: FlowModel, run_dir: RunDir, metadata: dict, print_fn) -> pathlib.Path:
