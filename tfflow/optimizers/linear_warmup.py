@@ -14,7 +14,8 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
 
     `r` is `learning_rate`, `w` is `warmup_steps` and `t` the optimizer step. With the
     defaults (`decay_per_step=1`) this is a linear warmup to a constant rate. `scale` is a
-    variable (1 at start) that `DivergenceGuard` lowers after a rollback.
+    variable (1 at start) that `rescale` multiplies (`DivergenceGuard` lowers it after a
+    rollback, through `tfflow.optimizers.scale_learning_rate`).
 
     Args:
         learning_rate: the rate reached after warmup (before any decay).
@@ -70,7 +71,14 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
         current = float(keras.ops.convert_to_numpy(self(step)))
         if not current > 0:
             raise ValueError(f"The schedule's rate at step {int(step)} is {current}; cannot scale.")
-        self.scale.assign(self.scale * (float(rate) / current))
+        self.rescale(float(rate) / current)
+
+    def rescale(self, factor: float) -> None:
+        """Multiplies every rate of the schedule from now on by `factor` (through `scale`).
+
+        `tfflow.optimizers.scale_learning_rate` lowers an optimizer's rate with it.
+        """
+        self.scale.assign(self.scale * factor)
 
     def get_config(self) -> dict:
         return {
