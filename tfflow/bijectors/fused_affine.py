@@ -24,7 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from tfflow.bijectors.actnorm import ActNorm, is_initializing
+from tfflow.bijectors.actnorm import ActNorm
+from tfflow.bijectors.data_dependent import is_initializing
 from tfflow.bijectors.flow_bijector import log_det_dtype
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
 

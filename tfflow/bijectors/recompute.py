@@ -7,7 +7,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow._compat.keras import current_call_training, keras_call_context, no_autocast
-from tfflow.bijectors.actnorm import is_initializing
+from tfflow.bijectors.data_dependent import is_initializing
 from tfflow.bijectors.flow_bijector import (
     FlowBijector,
     collect_keras_layers,
