@@ -1,6 +1,7 @@
 """`tfflow train`'s model and recipe options, and `--config FILE` (TOML or JSON)."""
 
 import json
+import sys
 
 import keras
 import pytest
@@ -89,6 +90,14 @@ def test_bad_config_files_are_one_line_errors(capsys, tmp_path, name, text, frag
     path.write_text(text)
     code, _, err = run_cli(capsys, "train", "--config", path)
     assert_one_line_error(code, err, "--config", *fragments)
+
+
+def test_toml_without_tomllib_asks_for_json(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10
+    path = tmp_path / "run.toml"
+    path.write_text("epochs = 3\n")
+    code, _, err = run_cli(capsys, "train", "--config", path)
+    assert_one_line_error(code, err, "--config", "Python 3.11", ".json")
 
 
 def test_missing_config_file_is_a_one_line_error(capsys, tmp_path):

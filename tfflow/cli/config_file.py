@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["ConfigFileAction", "read_config_file"]
@@ -43,15 +43,13 @@ def _check(key: str, value: Any, kwargs: dict[str, Any], default: Any) -> Any:
     return value
 
 
-def _parse_toml(path: pathlib.Path, text: str) -> Any:
+def _toml_loads() -> Callable[[str], Any] | None:
+    """`tomllib.loads`, or `None` before Python 3.11 (no TOML reader in the standard library)."""
     try:
-        import tomllib  # Python >= 3.11
+        import tomllib
     except ImportError:
-        raise ValueError(
-            f"{path}: reading TOML needs Python 3.11 or later (tomllib); write the options "
-            f"as a .json file instead"
-        ) from None
-    return tomllib.loads(text)
+        return None
+    return tomllib.loads
 
 
 def read_config_file(
@@ -84,8 +82,14 @@ def read_config_file(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+    loads = _toml_loads() if suffix == ".toml" else json.loads
+    if loads is None:
+        raise ValueError(
+            f"{path}: reading TOML needs Python 3.11 or later (tomllib); write the options as a "
+            f".json file instead"
+        )
     try:
-        values = _parse_toml(path, text) if suffix == ".toml" else json.loads(text)
+        values = loads(text)
     except ValueError as err:  # tomllib.TOMLDecodeError and json.JSONDecodeError included
         raise ValueError(f"{path} is not valid {suffix[1:].upper()}: {err}") from None
     if not isinstance(values, dict):
