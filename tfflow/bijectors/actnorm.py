@@ -71,7 +71,7 @@ class ActNorm(FlowBijector):
             center=True,
         )
 
-    def _params(self, x: tf.Tensor, arg: str):
+    def _params(self, x: tf.Tensor, arg: str) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, arg)
         check_event(x, self.event_shape_, self.name, arg)
         return x, tf.cast(self.params.bias, x.dtype), tf.cast(self.params.log_scale, x.dtype)
@@ -82,12 +82,12 @@ class ActNorm(FlowBijector):
             pixels *= d
         return constant_log_det(x, log_scale, len(self.event_shape_), repeats=pixels)
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         self._maybe_initialize(x)
         x, bias, log_scale = self._params(x, "x")
         return (x + bias) * tf.exp(log_scale), self._log_det(x, log_scale)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y, bias, log_scale = self._params(y, "y")
         return y / tf.exp(log_scale) - bias, -self._log_det(y, log_scale)

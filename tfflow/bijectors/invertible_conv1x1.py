@@ -134,13 +134,13 @@ class InvertibleConv1x1(FlowBijector):
         shape = tf.shape(x)[: tf.rank(x) - len(self.event_shape_)]
         return tf.fill(shape, self._pixels * log_det)
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         w, log_det = self.weight_and_log_det(log_det_dtype(x.dtype))
         return self._apply(x, tf.cast(w, x.dtype)), self._batch_log_det(x, log_det)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         check_event(y, self.event_shape_, self.name, "y")
         w, log_det = self.weight_and_log_det(log_det_dtype(y.dtype))

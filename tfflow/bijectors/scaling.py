@@ -57,12 +57,12 @@ class Scaling(FlowBijector):
             name=name,
         )
 
-    def _log_scale(self, x):
+    def _log_scale(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name)
         check_event(x, self.event_shape_, self.name)
         return x, tf.cast(self.params.log_scale, x.dtype)
 
-    def _log_det(self, x, log_scale):
+    def _log_det(self, x: tf.Tensor, log_scale: tf.Tensor) -> tf.Tensor:
         return constant_log_det(x, log_scale, len(self.event_shape_))
 
     @property
@@ -80,11 +80,11 @@ class Scaling(FlowBijector):
             center=False,
         )
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         self._maybe_initialize(tf.convert_to_tensor(x))
         x, log_scale = self._log_scale(x)
         return x * tf.exp(log_scale), self._log_det(x, log_scale)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y, log_scale = self._log_scale(y)
         return y * tf.exp(-log_scale), -self._log_det(y, log_scale)

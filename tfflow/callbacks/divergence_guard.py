@@ -108,12 +108,12 @@ class DivergenceGuard(keras.callbacks.Callback):
             for v, value in zip(optimizer_variables, optimizer_values, strict=True):
                 v.assign(value)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self._snapshot = self._copy_state()
         self._pending = None
         self._good = 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         state = getattr(self.model, "guard_state", None)
         if state is None:
             return

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 from tfflow.cli.errors import CommandLineError
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Parser",
@@ -24,11 +28,11 @@ class Parser(argparse.ArgumentParser):
     instead, so every user error of `tfflow` looks the same.
     """
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         raise CommandLineError(f"{message} (see `{self.prog} --help`)")
 
 
-def _number(text: str, kind, check, expected: str):
+def _number(text: str, kind: Callable[[str], _T], check: Callable[[_T], bool], expected: str) -> _T:
     try:
         value = kind(text)
     except ValueError:

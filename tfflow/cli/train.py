@@ -163,7 +163,7 @@ _OPTIONS = (
 _SHORT_FLAGS = {"num_samples": ("-n",), "run_dir": ("-o",), "verbose": ("-v",)}
 
 
-def _add(group, field: str, help: str, **kwargs) -> None:
+def _add(group: argparse.ArgumentParser, field: str, help: str, **kwargs: Any) -> None:
     """Adds the option `--field-name` of `TrainConfig.field`.
 
     Options left out are left out of the parsed namespace (`argparse.SUPPRESS`), so that
@@ -183,7 +183,7 @@ def _option_table() -> dict[str, dict[str, Any]]:
     return {field: kwargs for _, options in _OPTIONS for field, kwargs, _ in options}
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Adds the `train` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "train",

@@ -3,7 +3,12 @@ constant, or an exponential decay per step down to a floor (NICE's official code
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = ["LinearWarmup"]
 
@@ -52,7 +57,7 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
         self.floor_fraction = float(floor_fraction)
         self.scale = keras.Variable(1.0, trainable=False, name="lr_scale")
 
-    def __call__(self, step):
+    def __call__(self, step: tf.Tensor | int) -> tf.Tensor:
         step = keras.ops.cast(step, "float32")
         ramp = keras.ops.minimum(1.0, (step + 1.0) / max(self.warmup_steps, 1))
         rate = self.learning_rate
@@ -61,7 +66,7 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
             rate = keras.ops.maximum(self.floor_fraction * rate, decayed)
         return self.scale * rate * ramp
 
-    def set_current_rate(self, rate: float, step) -> None:
+    def set_current_rate(self, rate: float, step: tf.Tensor | int) -> None:
         """Rescales the schedule so that it gives `rate` at `step` (and proportionally after).
 
         This is what setting `optimizer.learning_rate` means for a schedule built by

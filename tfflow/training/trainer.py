@@ -129,7 +129,9 @@ def _latest_export(run_dir: RunDir) -> pathlib.Path | None:
     return run_dir.export_dir / str(versions[-1]) if versions else None
 
 
-def _export(model: FlowModel, run_dir: RunDir, metadata: dict, print_fn) -> pathlib.Path:
+def _export(
+    model: FlowModel, run_dir: RunDir, metadata: dict, print_fn: Callable[[str], None]
+) -> pathlib.Path:
     from tfflow.serving import export  # The exporter pulls in the serving code; load it late.
 
     # TF Serving warm-up requests need the optional tensorflow-serving-api package.
