@@ -169,8 +169,11 @@ def nats_unit_scale(bpd: float) -> float:
 
 def _learning_rate_schedule(model):
     """The optimizer's `LinearWarmup` (its `scale` lowers the rate), or None."""
-    schedule = getattr(model.optimizer, "_learning_rate", None)
-    return schedule if hasattr(schedule, "scale") else None
+    from tfflow._compat.keras import learning_rate_schedule
+    from tfflow.optimizers import LinearWarmup
+
+    schedule = learning_rate_schedule(model.optimizer)
+    return schedule if isinstance(schedule, LinearWarmup) else None
 
 
 def _plateau_state(rows: list[dict]) -> dict:
@@ -221,6 +224,7 @@ def run_long(
     import keras
 
     from tfflow.callbacks import AtomicBackupAndRestore
+    from tfflow.optimizers import scale_learning_rate
 
     run_dir.mkdir(parents=True, exist_ok=True)
     settings_path = run_dir / "run.json"
@@ -268,7 +272,7 @@ def run_long(
                     plateau["drops"] += 1
                     plateau["wait"] = 0
                     plateau["scale"] *= 0.3
-                    schedule.scale.assign(plateau["scale"])
+                    scale_learning_rate(self.model.optimizer, 0.3)
             wall = elapsed_before + time.time() - start
             row = {
                 "epoch": epoch + 1,

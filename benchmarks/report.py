@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import pathlib
 import statistics
 import sys
 from collections import defaultdict
@@ -358,17 +359,24 @@ def _versions(raw: list[dict[str, Any]]) -> dict[str, str]:
     return versions
 
 
+# RESULTS.md holds hand-written sections around the generated one; `--results-md` rewrites
+# only the text between these markers.
+BEGIN_MARKER = "<!-- report.py:begin (generated from benchmarks/results.json) -->"
+END_MARKER = "<!-- report.py:end -->"
+_TITLE = "# tfflow benchmark results"
+
+
 def results_markdown(data: dict[str, Any]) -> str:
-    """RESULTS.md: machine, versions, command and settings, then the report's tables."""
+    """RESULTS.md's generated section: machine, versions, command and settings, then the
+    report's tables."""
     meta, summary = data["meta"], data["summary"]
     machine = meta.get("machine", {})
     settings = meta.get("settings", {})
     threads = {json.dumps(r.get("threads"), sort_keys=True) for r in data["raw"] if "threads" in r}
     lines = [
-        "# tfflow benchmark results",
-        "",
         f"Run of `{meta.get('command', 'python benchmarks/run.py')}`, finished {meta.get('date')},"
-        f" {meta.get('total_s', 0) / 60:.0f} minutes. Regenerate this file from the JSON with "
+        f" {meta.get('total_s', 0) / 60:.0f} minutes. Regenerate this section (between the "
+        "`report.py` markers; the hand-written sections are kept) from the JSON with "
         "`.venv/bin/python benchmarks/report.py benchmarks/results.json --results-md "
         "benchmarks/RESULTS.md`.",
         "",
@@ -403,17 +411,50 @@ def results_markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def update_results_md(text: str | None, generated: str) -> str:
+    """RESULTS.md with `generated` between `BEGIN_MARKER` and `END_MARKER`, the rest of
+    `text` unchanged; a new file (`text=None`) gets a title and the generated section.
+
+    Raises:
+        ValueError: if `text` does not hold each marker exactly once, in order (writing
+            would lose hand-written text).
+    """
+    block = f"{BEGIN_MARKER}\n{generated.strip()}\n{END_MARKER}"
+    if text is None:
+        return f"{_TITLE}\n\n{block}\n"
+    begin, end = text.count(BEGIN_MARKER), text.count(END_MARKER)
+    if begin != 1 or end != 1 or text.index(BEGIN_MARKER) > text.index(END_MARKER):
+        raise ValueError(
+            f"RESULTS.md must hold {BEGIN_MARKER!r} and {END_MARKER!r} once each, in this "
+            f"order, around the generated section; found {begin} and {end}. Add them rather "
+            "than let the generator overwrite hand-written text."
+        )
+    head, rest = text.split(BEGIN_MARKER)
+    tail = rest.split(END_MARKER)[1]
+    return f"{head}{block}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python benchmarks/report.py results.json [--results-md RESULTS.md]`."""
     parser = argparse.ArgumentParser(description="Re-render the report of a results.json.")
     parser.add_argument("results", help="results.json written by run.py")
-    parser.add_argument("--results-md", help="write RESULTS.md (machine, versions, tables) here")
+    parser.add_argument(
+        "--results-md",
+        help="update the generated section of this RESULTS.md (machine, versions, tables), "
+        "keeping the hand-written text around it; creates the file if absent",
+    )
     args = parser.parse_args(argv)
     with open(args.results) as f:
         data = json.load(f)
     if args.results_md:
-        with open(args.results_md, "w") as f:
-            f.write(results_markdown(data))
+        path = pathlib.Path(args.results_md)
+        old = path.read_text() if path.exists() else None
+        try:
+            new = update_results_md(old, results_markdown(data))
+        except ValueError as err:
+            print(f"report.py: error: {path}: {err}", file=sys.stderr)
+            return 2
+        path.write_text(new)
     else:
         print(markdown_report(data["summary"], data["meta"]))
     return 0

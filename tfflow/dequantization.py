@@ -1,12 +1,31 @@
-"""Uniform dequantization of integer pixels: the one implementation that models (`fit` on
-integer input) and data pipelines share."""
+"""Integer pixels as continuous values: uniform dequantization (models' `fit` on integer
+input, data pipelines) and the bin centres at which integer input is scored (models, the
+serving module, the served-model loader) — one implementation each."""
 
 from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
-__all__ = ["dequantize_pixels"]
+__all__ = ["bin_centres", "dequantize_pixels"]
+
+
+def bin_centres(x: ArrayLike, dtype: tf.DType = tf.float32) -> tf.Tensor:
+    """Integer pixel levels `k` as the centres `k + 0.5` of their bins `[k, k + 1)`.
+
+    A flow's density over the dequantized data is read at the bin centre when it scores an
+    integer image deterministically (`log_prob`, `evaluate`, the served `log_prob_uint8`).
+
+    Args:
+        x: integer (or boolean) levels: a tensor, array or nested list.
+        dtype: the floating dtype of the result.
+
+    Example:
+        >>> bin_centres(tf.constant([0, 255], tf.uint8)).numpy()
+        array([  0.5, 255.5], dtype=float32)
+    """
+    return tf.cast(x, dtype) + tf.constant(0.5, dtype)
 
 
 def dequantize_pixels(x: tf.Tensor, n_bits: int, seed: tf.Tensor, dtype: tf.DType) -> tf.Tensor:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 __all__ = ["nats_to_bits_per_dim"]
 
 
-def nats_to_bits_per_dim(nats, event_size: int):
+def nats_to_bits_per_dim(nats: _T, event_size: int) -> _T:
     """`nats / (event_size * ln 2)`: nats per example as bits per dimension.
 
     Works on Python numbers, NumPy arrays and tensors alike.

@@ -22,7 +22,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 from keras.src.backend import AutocastScope
@@ -39,7 +40,9 @@ __all__ = [
 ]
 
 
-def learning_rate_schedule(optimizer: keras.optimizers.Optimizer):
+def learning_rate_schedule(
+    optimizer: keras.optimizers.Optimizer,
+) -> Callable[[Any], Any] | None:
     """The optimizer's `LearningRateSchedule`, or None for a float (variable) rate.
 
     Args:
@@ -55,7 +58,7 @@ def learning_rate_schedule(optimizer: keras.optimizers.Optimizer):
     return None
 
 
-def adam_slots(optimizer: keras.optimizers.Adam, variable) -> tuple:
+def adam_slots(optimizer: keras.optimizers.Adam, variable: keras.Variable) -> tuple:
     """`(m, v)`: the first- and second-moment slot variables of `variable` in Keras' Adam."""
     index = optimizer._get_variable_index(variable)
     return optimizer._momentums[index], optimizer._velocities[index]

@@ -22,7 +22,9 @@ CHAIN_TYPES = (_Chain,)
 INVERT_TYPES = (_Invert,)
 
 
-def greedy_bijector_cache(forward_name: str, inverse_name: str):
+def greedy_bijector_cache(
+    forward_name: str, inverse_name: str
+) -> cache_util.BijectorCacheWithGreedyAttrs:
     """A bijector cache whose `forward_name`/`inverse_name` methods return `(value, attrs)`.
 
     Args:

@@ -3,10 +3,11 @@
 Every tfflow bijector's `forward` is the normalizing direction (data -> latent).
 """
 
-from tfflow.bijectors.actnorm import ActNorm, data_dependent_init
+from tfflow.bijectors.actnorm import ActNorm
 from tfflow.bijectors.additive_coupling import AdditiveCoupling
 from tfflow.bijectors.affine_coupling import SCALE_FUNCTIONS, AffineCoupling
 from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
+from tfflow.bijectors.data_dependent import data_dependent_init
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.flow_bijector import (
     FlowBijector,

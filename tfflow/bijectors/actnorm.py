@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.bijectors.data_dependent import (
+    constant_log_det,
+    data_dependent_init,
+    initialize_from_batch,
+    is_initializing,
+)
+from tfflow.bijectors.flow_bijector import FlowBijector
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
+# `data_dependent_init` and `is_initializing` live in `tfflow.bijectors.data_dependent`; they
+# stay importable from here, where they were first defined.
 __all__ = ["ActNorm", "data_dependent_init", "is_initializing"]
-
-_INIT_MODE = {"active": False}
-
-
-def is_initializing() -> bool:
-    """Whether a `data_dependent_init()` context is active."""
-    return _INIT_MODE["active"]
-
-
-@contextlib.contextmanager
-def data_dependent_init():
-    """Within this context, uninitialised ActNorms initialise from the batch they see.
-
-    Run one eager forward (data -> latent) pass of a model inside it; each ActNorm sets
-    `b = -mean`, `s = -log(std)` of its input per channel, so its output has zero mean and unit
-    variance, and marks itself initialised (a saved weight, so it never re-initialises after
-    reload). Models do this on the first training batch in `fit`.
-    """
-    previous = _INIT_MODE["active"]
-    _INIT_MODE["active"] = True
-    try:
-        yield
-    finally:
-        _INIT_MODE["active"] = previous
 
 
 class ActNorm(FlowBijector):
@@ -81,17 +63,15 @@ class ActNorm(FlowBijector):
         return bool(self.params.initialized.numpy() > 0)
 
     def _maybe_initialize(self, x: tf.Tensor) -> None:
-        if not _INIT_MODE["active"] or not tf.executing_eagerly() or self.initialized:
-            return
-        axes = list(range(x.shape.rank - 1))
-        mean = tf.reduce_mean(tf.cast(x, tf.float64), axis=axes)
-        std = tf.sqrt(tf.reduce_mean(tf.square(tf.cast(x, tf.float64) - mean), axis=axes))
-        log_scale = tf.math.log(self.init_scale / (std + 1e-6))
-        self.params.bias.assign(tf.cast(-mean, self.params.bias.dtype))
-        self.params.log_scale.assign(tf.cast(log_scale, self.params.log_scale.dtype))
-        self.params.initialized.assign(tf.ones_like(self.params.initialized))
+        initialize_from_batch(
+            self.params,
+            x,
+            batch_axes=range(x.shape.rank - 1),
+            target_scale=self.init_scale,
+            center=True,
+        )
 
-    def _params(self, x: tf.Tensor, arg: str):
+    def _params(self, x: tf.Tensor, arg: str) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, arg)
         check_event(x, self.event_shape_, self.name, arg)
         return x, tf.cast(self.params.bias, x.dtype), tf.cast(self.params.log_scale, x.dtype)
@@ -100,15 +80,14 @@ class ActNorm(FlowBijector):
         pixels = 1
         for d in self.event_shape_[:-1]:
             pixels *= d
-        total = pixels * tf.reduce_sum(tf.cast(log_scale, log_det_dtype(x.dtype)))
-        return tf.fill(tf.shape(x)[: tf.rank(x) - len(self.event_shape_)], total)
+        return constant_log_det(x, log_scale, len(self.event_shape_), repeats=pixels)
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         self._maybe_initialize(x)
         x, bias, log_scale = self._params(x, "x")
         return (x + bias) * tf.exp(log_scale), self._log_det(x, log_scale)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y, bias, log_scale = self._params(y, "y")
         return y / tf.exp(log_scale) - bias, -self._log_det(y, log_scale)

@@ -24,7 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from tfflow.bijectors.actnorm import ActNorm, is_initializing
+from tfflow.bijectors.actnorm import ActNorm
+from tfflow.bijectors.data_dependent import is_initializing
 from tfflow.bijectors.flow_bijector import log_det_dtype
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
 
@@ -55,11 +56,11 @@ def fusable_pairs(parts: Sequence, forward: bool, kwargs: dict) -> list[int]:
     return found
 
 
-def _stack(variables, dtype: tf.DType) -> tf.Tensor:
+def _stack(variables: Sequence[tf.Variable], dtype: tf.DType) -> tf.Tensor:
     return tf.cast(tf.stack([tf.convert_to_tensor(v) for v in variables]), dtype)
 
 
-def _weights(convs: Sequence[InvertibleConv1x1], dtype: tf.DType):
+def _weights(convs: Sequence[InvertibleConv1x1], dtype: tf.DType) -> tf.Tensor:
     """`(W, log|det W|)` of every convolution, stacked: `[K, c, c]` and `[K]`."""
     if convs[0].lu_decomposed:
         c = convs[0].event_shape_[-1]
@@ -87,7 +88,9 @@ class FusedAffinePairs:
         dtype: dtype of the flow state (weights are computed in its log-det dtype).
     """
 
-    def __init__(self, pairs: Sequence[tuple[ActNorm, InvertibleConv1x1]], forward: bool, dtype):
+    def __init__(
+        self, pairs: Sequence[tuple[ActNorm, InvertibleConv1x1]], forward: bool, dtype: tf.DType
+    ):
         self.forward = forward
         self.dtype = tf.as_dtype(dtype)
         compute = log_det_dtype(self.dtype)

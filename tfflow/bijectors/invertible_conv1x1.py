@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
@@ -21,6 +20,18 @@ def random_rotation(channels: int, seed: int) -> np.ndarray:
     if np.linalg.det(q) < 0:
         q[:, 0] = -q[:, 0]
     return q
+
+
+def _lu(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(P, L, U)` with `w = P @ L @ U`: permutation, unit lower and upper triangular factors
+    (partial pivoting, `tf.linalg.lu` in float64)."""
+    with tf.init_scope():  # NumPy values even when a model is built inside a `tf.function`
+        packed, perm = tf.linalg.lu(tf.constant(w, tf.float64))
+        packed, perm = packed.numpy(), perm.numpy()
+    c = w.shape[0]
+    permutation = np.zeros((c, c))
+    permutation[perm, np.arange(c)] = 1.0  # tf.linalg.lu factors the rows w[perm] = L U
+    return permutation, np.tril(packed, -1) + np.eye(c), np.triu(packed)
 
 
 class InvertibleConv1x1(FlowBijector):
@@ -58,7 +69,7 @@ class InvertibleConv1x1(FlowBijector):
         w = random_rotation(c, self.seed)
         dtype = parameter_dtype()
         if self.lu_decomposed:
-            p, lower, upper = scipy.linalg.lu(w)
+            p, lower, upper = _lu(w)
             diag = np.diag(upper)
             self.params = ParameterSet(
                 {
@@ -123,13 +134,13 @@ class InvertibleConv1x1(FlowBijector):
         shape = tf.shape(x)[: tf.rank(x) - len(self.event_shape_)]
         return tf.fill(shape, self._pixels * log_det)
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         w, log_det = self.weight_and_log_det(log_det_dtype(x.dtype))
         return self._apply(x, tf.cast(w, x.dtype)), self._batch_log_det(x, log_det)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         check_event(y, self.event_shape_, self.name, "y")
         w, log_det = self.weight_and_log_det(log_det_dtype(y.dtype))

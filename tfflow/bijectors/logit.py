@@ -51,7 +51,7 @@ class Logit(FlowBijector):
     def _sum(self, values: tf.Tensor) -> tf.Tensor:
         return tf.reduce_sum(values, axis=list(range(-len(self.event_shape_), 0)))
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         if self.validate_args:
@@ -63,7 +63,7 @@ class Logit(FlowBijector):
         ldj = self._sum(tf.cast(np.log1p(-2.0 * self.alpha) - log_u - log_1mu, ldt))
         return log_u - log_1mu, ldj
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         check_event(y, self.event_shape_, self.name, "y")
         a = tf.cast(self.alpha, y.dtype)

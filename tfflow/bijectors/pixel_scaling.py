@@ -54,7 +54,7 @@ class PixelScaling(FlowBijector):
         batch = tf.shape(x)[: tf.rank(x) - len(self.event_shape_)]
         return tf.fill(batch, tf.constant(value, log_det_dtype(x.dtype)))
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         if self.validate_args:
@@ -64,7 +64,7 @@ class PixelScaling(FlowBijector):
         y = x * tf.cast(2.0**-self.n_bits, x.dtype) + tf.cast(self.shift, x.dtype)
         return y, self._log_det(x, 1.0)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         check_event(y, self.event_shape_, self.name, "y")
         x = (y - tf.cast(self.shift, y.dtype)) * tf.cast(2.0**self.n_bits, y.dtype)

@@ -68,7 +68,7 @@ class PixelSupport(FlowBijector):
         dtype = log_det_dtype(dtype)
         return tf.where(in_support, tf.zeros([], dtype), tf.constant(outside, dtype))
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         in_support = self._in_support(x)
@@ -79,7 +79,7 @@ class PixelSupport(FlowBijector):
         y = tf.where(mask, x, tf.fill(tf.shape(x), centre))
         return y, self._log_det(in_support, x.dtype, -np.inf)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         check_event(y, self.event_shape_, self.name, "y")
         return y, self._log_det(self._in_support(y), y.dtype, np.inf)

@@ -7,7 +7,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow._compat.keras import current_call_training, keras_call_context, no_autocast
-from tfflow.bijectors.actnorm import is_initializing
+from tfflow.bijectors.data_dependent import is_initializing
 from tfflow.bijectors.flow_bijector import (
     FlowBijector,
     collect_keras_layers,
@@ -129,8 +129,8 @@ class Recompute(FlowBijector):
       non-inlined function (`_noinline`) taking the step's weights as inputs. Steps built by
       the same code share them (`template=`), so a deep flow's training graph holds each
       distinct step body once plus one call per step: TensorFlow's per-operation cost of
-      graph construction, optimisation and executor state (measured at 15-35 KiB per op on
-      CPU, more than the activations of a small step) stops multiplying with depth.
+      graph construction, optimisation and executor state (see benchmarks/README.md, "Memory
+      with depth") stops multiplying with depth.
 
     Keras weight reads are redirected to the inputs with `keras.StatelessScope`; state
     updates in the forward pass (batch-norm moving statistics) are applied once, and those

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.actnorm import is_initializing
-from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.bijectors.data_dependent import constant_log_det, initialize_from_batch
+from tfflow.bijectors.flow_bijector import FlowBijector
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
 __all__ = ["Scaling"]
@@ -57,34 +57,34 @@ class Scaling(FlowBijector):
             name=name,
         )
 
-    def _log_scale(self, x):
+    def _log_scale(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name)
         check_event(x, self.event_shape_, self.name)
         return x, tf.cast(self.params.log_scale, x.dtype)
 
-    def _log_det(self, x, log_scale):
-        total = tf.reduce_sum(tf.cast(log_scale, log_det_dtype(x.dtype)))
-        rank = len(self.event_shape_)
-        return tf.fill(tf.shape(x)[: tf.rank(x) - rank], total)
+    def _log_det(self, x: tf.Tensor, log_scale: tf.Tensor) -> tf.Tensor:
+        return constant_log_det(x, log_scale, len(self.event_shape_))
 
     @property
     def initialized(self) -> bool:
         return self.data_init_scale is None or bool(self.params.initialized.numpy() > 0)
 
     def _maybe_initialize(self, x: tf.Tensor) -> None:
-        if not is_initializing() or not tf.executing_eagerly() or self.initialized:
+        if self.data_init_scale is None:
             return
-        batch_axes = list(range(x.shape.rank - len(self.event_shape_)))
-        std = tf.math.reduce_std(tf.cast(x, tf.float64), axis=batch_axes)
-        log_scale = tf.math.log(self.data_init_scale / (std + 1e-6))
-        self.params.log_scale.assign(tf.cast(log_scale, self.params.log_scale.dtype))
-        self.params.initialized.assign(tf.ones_like(self.params.initialized))
+        initialize_from_batch(
+            self.params,
+            x,
+            batch_axes=range(x.shape.rank - len(self.event_shape_)),
+            target_scale=self.data_init_scale,
+            center=False,
+        )
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         self._maybe_initialize(tf.convert_to_tensor(x))
         x, log_scale = self._log_scale(x)
         return x * tf.exp(log_scale), self._log_det(x, log_scale)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y, log_scale = self._log_scale(y)
         return y * tf.exp(-log_scale), -self._log_det(y, log_scale)

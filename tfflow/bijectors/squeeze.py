@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_float
@@ -47,7 +49,7 @@ class Squeeze(FlowBijector):
             name=name,
         )
 
-    def _check_divisible(self, shape, arg: str) -> None:
+    def _check_divisible(self, shape: tf.TensorShape, arg: str) -> None:
         h, w = shape[-3], shape[-2]
         for size in (h, w):
             if size is not None and int(size) % self.factor:
@@ -56,7 +58,7 @@ class Squeeze(FlowBijector):
                     f"{self.factor} to squeeze; received event shape {tuple(shape[-3:])}."
                 )
 
-    def _apply(self, x: tf.Tensor, op, arg: str) -> tf.Tensor:
+    def _apply(self, x: tf.Tensor, op: Callable[..., tf.Tensor], arg: str) -> tf.Tensor:
         x = check_float(x, self.name, arg)
         _check_rank3(x, self.name, arg)
         if op is tf.nn.space_to_depth:
@@ -70,7 +72,7 @@ class Squeeze(FlowBijector):
             out = tf.reshape(out, tf.concat([batch_shape, tf.shape(out)[1:]], 0))
         return tf.ensure_shape(out, x.shape[:-3].concatenate(self._event(x.shape[-3:], op)))
 
-    def _event(self, shape, op) -> tf.TensorShape:
+    def _event(self, shape: tf.TensorShape, op: Callable[..., tf.Tensor]) -> tf.TensorShape:
         h, w, c = (None if d is None else int(d) for d in shape)
         f = self.factor
         if op is tf.nn.space_to_depth:
@@ -80,10 +82,10 @@ class Squeeze(FlowBijector):
     def _zero(self, x: tf.Tensor) -> tf.Tensor:
         return tf.zeros(tf.shape(x)[:-3], log_det_dtype(x.dtype))
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return self._apply(x, tf.nn.space_to_depth, "x"), self._zero(x)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         _check_rank3(y, self.name, "y")
         c = y.shape[-1]
@@ -94,16 +96,16 @@ class Squeeze(FlowBijector):
             )
         return self._apply(y, tf.nn.depth_to_space, "y"), self._zero(y)
 
-    def _forward_event_shape(self, input_shape):
+    def _forward_event_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return self._event(input_shape[-3:], tf.nn.space_to_depth)
 
-    def _inverse_event_shape(self, output_shape):
+    def _inverse_event_shape(self, output_shape: tf.TensorShape) -> tf.TensorShape:
         return self._event(output_shape[-3:], tf.nn.depth_to_space)
 
-    def _forward_event_shape_tensor(self, input_shape):
+    def _forward_event_shape_tensor(self, input_shape: tf.Tensor) -> tf.Tensor:
         f = self.factor
         return tf.stack([input_shape[-3] // f, input_shape[-2] // f, input_shape[-1] * f * f])
 
-    def _inverse_event_shape_tensor(self, output_shape):
+    def _inverse_event_shape_tensor(self, output_shape: tf.Tensor) -> tf.Tensor:
         f = self.factor
         return tf.stack([output_shape[-3] * f, output_shape[-2] * f, output_shape[-1] // (f * f)])

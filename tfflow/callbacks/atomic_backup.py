@@ -81,7 +81,7 @@ def _inspect_weights(path: pathlib.Path) -> dict | None:
         OSError, ValueError, KeyError, RuntimeError: whatever h5py raises for a bad file.
     """
 
-    def read(_, item):
+    def read(_: str, item: object) -> None:
         if isinstance(item, h5py.Dataset):
             item[()]
 
@@ -201,11 +201,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             return dict(metadata, weights=None, rejected=[])
         return None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         # Keras falls back to its `.bkp` copies here; a committed checkpoint is always whole.
         self._load_model()
 
-    def _load_model(self):
+    def _load_model(self) -> None:
         if not self.model.built:
             raise ValueError(
                 "To use the BackupAndRestore callback, the model must be built before `fit()`; "
@@ -222,7 +222,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if "epoch" in metadata:
             set_initial_epoch(self.model, int(metadata["epoch"]))
 
-    def _save_model(self):
+    def _save_model(self) -> None:
         directory = pathlib.Path(self.backup_dir)
         metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         latest = directory / self.WEIGHTS

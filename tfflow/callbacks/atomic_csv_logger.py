@@ -42,7 +42,7 @@ class AtomicCSVLogger(keras.callbacks.Callback):
         self.keys: list[str] | None = None
         self._rows: list[dict[str, str]] = []
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self.keys = None
         self._rows = []
         if self.append and self.filename.is_file():
@@ -52,7 +52,7 @@ class AtomicCSVLogger(keras.callbacks.Callback):
                     self.keys = list(reader.fieldnames[1:])
                     self._rows = [row for row in reader if (row.get("epoch") or "").strip()]
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs.keys())
@@ -83,7 +83,7 @@ def _epoch(row: dict[str, str]) -> int:
         return -1
 
 
-def _format(value) -> str:
+def _format(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, collections.abc.Iterable) and not (

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from tfflow._compat.keras import learning_rate_schedule
+from tfflow.optimizers.learning_rate import scale_learning_rate
 
 __all__ = ["DivergenceGuard", "NonFiniteInputError", "TrainingDivergedError"]
 
@@ -107,12 +108,12 @@ class DivergenceGuard(keras.callbacks.Callback):
             for v, value in zip(optimizer_variables, optimizer_values, strict=True):
                 v.assign(value)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self._snapshot = self._copy_state()
         self._pending = None
         self._good = 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         state = getattr(self.model, "guard_state", None)
         if state is None:
             return
@@ -156,15 +157,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         old_lr = float(keras.ops.convert_to_numpy(inner.learning_rate))
         self._pending = None
         self._restore()
-        schedule = learning_rate_schedule(inner)
-        if schedule is None:
-            new_lr = old_lr * self.lr_factor
-            inner.learning_rate = new_lr
-        elif hasattr(schedule, "scale"):  # tfflow.optimizers.LinearWarmup
-            schedule.scale.assign(schedule.scale * self.lr_factor)
-            new_lr = old_lr * self.lr_factor
-        else:
-            new_lr = old_lr
+        new_lr = scale_learning_rate(inner, self.lr_factor, current=old_lr)
         self.rollbacks.append({"batch": batch, "loss": loss, "new_learning_rate": new_lr})
         average = self._average if self._average is not None else float("nan")
         if len(self.rollbacks) >= self.max_rollbacks:
@@ -178,8 +171,8 @@ class DivergenceGuard(keras.callbacks.Callback):
             change = (
                 f"learning rate {old_lr:.3g} -> {new_lr:.3g}"
                 if new_lr != old_lr
-                else f"learning rate {old_lr:.3g} unchanged ({type(schedule).__name__} "
-                "cannot be rescaled)"
+                else f"learning rate {old_lr:.3g} unchanged "
+                f"({type(learning_rate_schedule(inner)).__name__} cannot be rescaled)"
             )
             print(
                 f"DivergenceGuard: batch {batch} loss {loss:.4g} (running average "

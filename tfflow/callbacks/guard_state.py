@@ -24,7 +24,7 @@ class GuardState:
     """
 
     def __init__(self):
-        def variable(value, aggregation):
+        def variable(value: float, aggregation: tf.VariableAggregation) -> tf.Variable:
             return tf.Variable(
                 value,
                 trainable=False,

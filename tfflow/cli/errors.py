@@ -8,6 +8,8 @@ import gc
 import re
 import sys
 from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
 
 import tensorflow as tf
 
@@ -98,11 +100,13 @@ def _quiet_h5py_noise() -> Iterator[None]:
     """
     previous_unraisable, previous_except = sys.unraisablehook, sys.excepthook
 
-    def unraisable_hook(unraisable):
+    def unraisable_hook(unraisable: Any) -> None:
         if not _is_h5py_close_failure(unraisable.exc_value):
             previous_unraisable(unraisable)
 
-    def except_hook(kind, value, traceback):
+    def except_hook(
+        kind: type[BaseException], value: BaseException, traceback: TracebackType | None
+    ) -> None:
         if not _is_h5py_close_failure(value):
             previous_except(kind, value, traceback)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from tfflow.cli.errors import CommandLineError, run_reporting_errors
 from tfflow.cli.options import positive_int
@@ -10,7 +11,7 @@ from tfflow.cli.options import positive_int
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Adds the `evaluate` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "evaluate",

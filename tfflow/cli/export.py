@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from tfflow.cli.errors import CommandLineError, run_reporting_errors
 from tfflow.cli.options import non_negative_int, positive_int
@@ -11,7 +12,7 @@ from tfflow.serving.serving_module import DEFAULT_MAX_SAMPLES
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Adds the `export` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "export",

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 from tfflow.cli.errors import CommandLineError
 
-__all__ = ["Parser", "non_negative_float", "non_negative_int", "positive_float", "positive_int"]
+_T = TypeVar("_T")
+
+__all__ = [
+    "Parser",
+    "non_negative_float",
+    "non_negative_int",
+    "positive_float",
+    "positive_int",
+    "unit_interval_float",
+]
 
 
 class Parser(argparse.ArgumentParser):
@@ -17,11 +28,11 @@ class Parser(argparse.ArgumentParser):
     instead, so every user error of `tfflow` looks the same.
     """
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         raise CommandLineError(f"{message} (see `{self.prog} --help`)")
 
 
-def _number(text: str, kind, check, expected: str):
+def _number(text: str, kind: Callable[[str], _T], check: Callable[[_T], bool], expected: str) -> _T:
     try:
         value = kind(text)
     except ValueError:
@@ -49,3 +60,8 @@ def positive_float(text: str) -> float:
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number >= 0."""
     return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
+
+
+def unit_interval_float(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
+    return _number(text, float, lambda v: 0 <= v <= 1, "a number in [0, 1]")

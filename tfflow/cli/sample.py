@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+from typing import TYPE_CHECKING, Any
 
 from tfflow.cli.errors import CommandLineError, run_reporting_errors
 from tfflow.cli.options import non_negative_float, non_negative_int, positive_int
+
+if TYPE_CHECKING:
+    from tfflow.training.loading import TrainedRun
 
 # Samples per row of a temperature sweep when --num-samples is not given.
 SWEEP_COLUMNS = 8
@@ -22,7 +26,7 @@ INTERPOLATION_STEPS = 8
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Adds the `sample` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "sample",
@@ -188,7 +192,7 @@ def _write_error(out: pathlib.Path, err: OSError) -> CommandLineError:
     )
 
 
-def _write_latent_picture(args: argparse.Namespace, trained, out: pathlib.Path) -> int:
+def _write_latent_picture(args: argparse.Namespace, trained: TrainedRun, out: pathlib.Path) -> int:
     """Writes a temperature sweep or an interpolation path as a grid (.png) or array (.npy)."""
     import numpy as np
 

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
+from tfflow.cli.config_file import ConfigFileAction
 from tfflow.cli.errors import run_reporting_errors
 from tfflow.cli.options import (
     non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
+    unit_interval_float,
 )
-from tfflow.training.builders import SIZE_FIELDS, size_option_uses
-from tfflow.training.config import MIXED_PRECISION_POLICIES, MODEL_NAMES, STRATEGIES, TrainConfig
+from tfflow.training.builders import MODEL_SPECS, SIZE_FIELDS, option_uses
+from tfflow.training.config import (
+    COUPLINGS,
+    MIXED_PRECISION_POLICIES,
+    MODEL_NAMES,
+    OPTIMIZERS,
+    STRATEGIES,
+    TrainConfig,
+)
 from tfflow.training.run_dir import default_run_dir
 
 __all__ = ["add_parser", "config_from_args", "run"]
@@ -23,6 +33,9 @@ Train a flow by maximum likelihood and write a run directory: config.json, a res
 checkpoint (backup/), metrics.csv, TensorBoard logs, samples/epoch_XXX.png,
 training_curve.png, model.keras, evaluation.json and a SavedModel in export/<version>/.
 Rerunning the same command resumes from the last completed epoch.
+
+`--config FILE` (TOML or JSON) sets options by name, e.g. `epochs = 10` or
+`"warmup_steps": 0`; options on the command line override the file.
 
 With no options, trains a small Glow on the scikit-learn 8x8 digits (offline) in about a
 minute on 2 CPU cores and writes runs/glow-digits."""
@@ -46,9 +59,39 @@ _SIZE_METAVARS = {
     "residual_blocks": "N",
 }
 _SIZE_OPTIONS = tuple(
-    (field, {"type": positive_int, "metavar": _SIZE_METAVARS[field]}, size_option_uses(field))
+    (field, {"type": positive_int, "metavar": _SIZE_METAVARS[field]}, option_uses(field))
     for field in SIZE_FIELDS
 )
+
+
+def _spoken(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def _model_default(field: str) -> str:
+    """`default: ...` of a model option or recipe field, from the models' own defaults."""
+    defaults: dict[str, str] = {}
+    for (model, _), spec in MODEL_SPECS.items():
+        if field in spec.options:
+            defaults.setdefault(_spoken(spec.option_defaults()[field]), model)
+        elif field in spec.model_class.optimizer_recipe:
+            defaults.setdefault(_spoken(spec.model_class.optimizer_recipe[field]), model)
+    if len(set(defaults)) == 1:
+        return f"default: {next(iter(defaults))}"
+    by_model: dict[str, list[str]] = {}
+    for (model, _), spec in MODEL_SPECS.items():
+        value = _spoken(spec.model_class.optimizer_recipe.get(field))
+        if model not in by_model.get(value, []):
+            by_model.setdefault(value, []).append(model)
+    return "default: " + ", ".join(f"{v} for {' and '.join(m)}" for v, m in by_model.items())
+
+
+def _model_option_help(field: str, text: str) -> str:
+    return f"{text}; {option_uses(field)} ({_model_default(field)})"
+
+
 _BOOLEAN = argparse.BooleanOptionalAction
 _COUNT = {"type": positive_int, "metavar": "N"}
 # (group title, ((TrainConfig field, add_argument keywords, help), ...)).
@@ -67,11 +110,36 @@ _OPTIONS = (
          "Male (see tfflow.data.CELEBA_ATTRIBUTES)"),
     )),
     ("model size (unset: per-model defaults, see tfflow.training.MODEL_DEFAULTS)", _SIZE_OPTIONS),
+    ("model options (unset: the model's defaults)", (
+        ("coupling", {"choices": COUPLINGS}, _model_option_help("coupling", "coupling type")),
+        ("lu_decomposed", {"action": _BOOLEAN}, _model_option_help(
+            "lu_decomposed",
+            "permutation: LU-parameterised invertible 1x1 convolution, or a plain one with "
+            "--no-lu-decomposed")),
+        ("learn_prior", {"action": _BOOLEAN}, _model_option_help(
+            "learn_prior", "learned prior of each factored-out half (openai/glow's split prior)")),
+        ("recompute", {"action": _BOOLEAN}, _model_option_help(
+            "recompute", "recompute activations in the backward pass, trading time for memory")),
+    )),
+    ("optimizer (unset: the model's recipe, see FlowModel.optimizer_recipe)", (
+        ("optimizer", {"choices": OPTIMIZERS},
+         f"Keras optimizer; adam is built as tfflow.optimizers.FusedAdam "
+         f"({_model_default('optimizer')})"),
+        ("warmup_steps", {"type": non_negative_int, "metavar": "N"},
+         f"linear learning-rate warmup steps ({_model_default('warmup_steps')})"),
+        ("clipnorm", {"type": positive_float, "metavar": "C"},
+         "clip the global gradient norm to C (default: off)"),
+        ("ema_momentum", {"type": unit_interval_float, "metavar": "M"},
+         "exponential moving average of the weights with momentum M, e.g. 0.999, swapped "
+         "in at the end (default: off)"),
+        ("init_examples", _COUNT,
+         "training examples of the data-dependent (ActNorm) initialisation"),
+    )),
     ("training", (
         ("run_dir", {"metavar": "DIR"}, "run directory (default: runs/<model>-<dataset>)"),
         ("epochs", _COUNT, "total epochs; a resumed run continues up to N"),
         ("batch_size", {"type": positive_int, "metavar": "B"}, ""),
-        ("lr", {"type": positive_float, "metavar": "LR"}, "Adam learning rate"),
+        ("lr", {"type": positive_float, "metavar": "LR"}, "learning rate (after warmup)"),
         ("steps_per_epoch", _COUNT,
          "training batches per epoch (default: one pass over the data)"),
         ("seed", {"type": non_negative_int, "metavar": "S"}, ""),
@@ -95,26 +163,43 @@ _OPTIONS = (
 _SHORT_FLAGS = {"num_samples": ("-n",), "run_dir": ("-o",), "verbose": ("-v",)}
 
 
-def _add(group, field: str, help: str, **kwargs) -> None:
-    """Adds the option `--field-name` of `TrainConfig.field`, defaulting to its default.
+def _add(group: argparse.ArgumentParser, field: str, help: str, **kwargs: Any) -> None:
+    """Adds the option `--field-name` of `TrainConfig.field`.
 
-    `(default: ...)` is appended to `help` unless the field defaults to `None` or a boolean,
-    or `help` already names its default.
+    Options left out are left out of the parsed namespace (`argparse.SUPPRESS`), so that
+    `config_from_args` can tell them from options given: those override `--config`, which
+    overrides `TrainConfig`'s defaults. `(default: ...)` is appended to `help` unless the
+    field defaults to `None` or a boolean, or `help` already names its default.
     """
     default = getattr(_DEFAULTS, field)
     if default is not None and not isinstance(default, bool) and "default:" not in help:
-        help = f"{help} (default: %(default)s)" if help else "default: %(default)s"
+        help = f"{help} (default: {default})" if help else f"default: {default}"
     flags = [*_SHORT_FLAGS.get(field, ()), "--" + field.replace("_", "-")]
-    group.add_argument(*flags, default=default, help=help, **kwargs)
+    group.add_argument(*flags, default=argparse.SUPPRESS, help=help, **kwargs)
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def _option_table() -> dict[str, dict[str, Any]]:
+    """`TrainConfig` field -> its `add_argument` keywords, for checking config-file values."""
+    return {field: kwargs for _, options in _OPTIONS for field, kwargs, _ in options}
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Adds the `train` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "train",
         help="train a flow into a run directory",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        dest="config_file",
+        metavar="FILE",
+        action=ConfigFileAction,
+        options=_option_table(),
+        defaults=_DEFAULTS.to_dict(),
+        help="a TOML (.toml) or JSON file of options by name (`epochs = 10`, `warmup_steps = "
+        "0`, ...); options given on the command line override it",
     )
     for title, options in _OPTIONS:
         group = parser.add_argument_group(title)
@@ -125,9 +210,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The `TrainConfig` of parsed `train` arguments."""
+    """The `TrainConfig` of parsed `train` arguments: `TrainConfig`'s defaults, overridden
+    by the `--config` file's values, overridden by the options given."""
     fields = TrainConfig.__dataclass_fields__
-    return TrainConfig(**{name: getattr(args, name) for name in fields if hasattr(args, name)})
+    values = dict(getattr(args, "config_file", None) or {})
+    values.update({name: getattr(args, name) for name in fields if hasattr(args, name)})
+    return TrainConfig(**values)
 
 
 def run(args: argparse.Namespace) -> int:

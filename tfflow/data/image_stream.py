@@ -23,7 +23,9 @@ def _first_shape(path: pathlib.Path) -> tuple[int, int, int]:
     return tuple(int(d) for d in image.shape)
 
 
-def _decoder(directory: pathlib.Path, shape: tuple[int, int, int], first: str, n_bits: int):
+def _decoder(
+    directory: pathlib.Path, shape: tuple[int, int, int], first: str, n_bits: int
+) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
     expected = tf.constant(shape, tf.int32)
 
     def decode(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

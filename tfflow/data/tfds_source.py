@@ -1,6 +1,7 @@
 """Loading TensorFlow Datasets (TFDS) image datasets from local, pre-downloaded files."""
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -47,7 +48,9 @@ def _celeba_image(image: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
-def _label_fn(name: str, has_labels: bool, label_attribute: str | None):
+def _label_fn(
+    name: str, has_labels: bool, label_attribute: str | None
+) -> Callable[[dict], tf.Tensor] | None:
     """`example -> int64 label` for the dataset, or `None` when it yields no labels."""
     if label_attribute is not None:
         return lambda example: tf.cast(example["attributes"][label_attribute], tf.int64)
@@ -57,7 +60,10 @@ def _label_fn(name: str, has_labels: bool, label_attribute: str | None):
 
 
 def _materialize(
-    dataset: tf.data.Dataset, label_fn, celeba: bool, counter: CountProgress
+    dataset: tf.data.Dataset,
+    label_fn: Callable[[dict], tf.Tensor] | None,
+    celeba: bool,
+    counter: CountProgress,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Turns a TFDS split into `(images, labels)` NumPy arrays (labels `None` without
     `label_fn`)."""
@@ -82,7 +88,7 @@ def _materialize(
     return image_array, (None if label_fn is None else np.concatenate(labels).astype(np.int64))
 
 
-def _split_size(info, split: str) -> int | None:
+def _split_size(info: Any, split: str) -> int | None:
     try:
         return int(info.splits[split].num_examples)
     except (KeyError, ValueError, TypeError):

@@ -1,6 +1,7 @@
 """`tfds_stream_source`: a TensorFlow Datasets split streamed from its prepared files."""
 
 from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 
@@ -22,7 +23,9 @@ __all__ = ["tfds_stream_source"]
 _INDEX_BATCH = 4096
 
 
-def _count(dataset: tf.data.Dataset, info, split: str, what: str, progress) -> int:
+def _count(
+    dataset: tf.data.Dataset, info: Any, split: str, what: str, progress: CountProgress
+) -> int:
     """The size of a TFDS split: from its metadata, else by reading it once."""
     try:
         return int(info.splits[split].num_examples)

@@ -15,7 +15,7 @@ The test split is the shards whose file name starts with `test`, `validation`, `
 import json
 import pathlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -37,7 +37,7 @@ _SUFFIX = re.compile(r"\.tfrecords?(-\d+-of-\d+)?$", re.IGNORECASE)
 _INDEX_BATCH = 4096
 
 
-def _int64(values) -> tf.train.Feature:
+def _int64(values: Iterable[int]) -> tf.train.Feature:
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
 
 
@@ -45,7 +45,7 @@ def _bytes(value: bytes) -> tf.train.Feature:
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 
-def _example(encoded: bytes, shape, label: int | None, encoding: str) -> bytes:
+def _example(encoded: bytes, shape: tuple[int, ...], label: int | None, encoding: str) -> bytes:
     features = {"shape": _int64(shape)}
     if encoding == "raw":
         features["data"] = _bytes(encoded)
@@ -86,14 +86,14 @@ class _ShardWriter:
             self._writer = None
 
 
-def _chunks(images) -> Iterable[np.ndarray]:
+def _chunks(images: np.ndarray | Iterable[np.ndarray]) -> Iterable[np.ndarray]:
     if isinstance(images, np.ndarray):
         yield images
     else:
         yield from images
 
 
-def _check_chunk(chunk, shape) -> tuple[int, ...]:
+def _check_chunk(chunk: np.ndarray, shape: tuple[int, ...] | None) -> tuple[int, ...]:
     if not isinstance(chunk, np.ndarray) or chunk.dtype != np.uint8 or chunk.ndim != 4:
         received = (
             f"{chunk.dtype} array of shape {chunk.shape}"
@@ -108,7 +108,13 @@ def _check_chunk(chunk, shape) -> tuple[int, ...]:
     return chunk.shape[1:]
 
 
-def _write_arrays(images, labels, writer: _ShardWriter, encoding: str, counter) -> tuple:
+def _write_arrays(
+    images: np.ndarray | Iterable[np.ndarray],
+    labels: np.ndarray | None,
+    writer: _ShardWriter,
+    encoding: str,
+    counter: CountProgress,
+) -> tuple:
     shape, labels = None, None if labels is None else np.asarray(labels, np.int64)
     for chunk in _chunks(images):
         shape = _check_chunk(chunk, shape)
@@ -132,7 +138,13 @@ def _write_arrays(images, labels, writer: _ShardWriter, encoding: str, counter) 
     return shape
 
 
-def _write_folder_split(paths, labels, writer: _ShardWriter, encoding: str, counter) -> tuple:
+def _write_folder_split(
+    paths: Sequence[str],
+    labels: Sequence[int] | None,
+    writer: _ShardWriter,
+    encoding: str,
+    counter: CountProgress,
+) -> tuple:
     shape = None
     for index, path in enumerate(paths):
         data = pathlib.Path(path).read_bytes()
@@ -153,7 +165,13 @@ def _write_folder_split(paths, labels, writer: _ShardWriter, encoding: str, coun
     return shape
 
 
-def _update_index(directory: pathlib.Path, split: str, entry: dict, shape, num_classes) -> None:
+def _update_index(
+    directory: pathlib.Path,
+    split: str,
+    entry: dict,
+    shape: tuple[int, ...],
+    num_classes: int | None,
+) -> None:
     path = directory / INDEX_FILE
     index = json.loads(path.read_text()) if path.is_file() else {"splits": {}}
     if index.get("shape", list(shape)) != list(shape):
@@ -316,7 +334,9 @@ def _layout(path: pathlib.Path) -> tuple[str, tuple[int, int, int]]:
     )
 
 
-def _index_split(files, layout: str, what: str, progress) -> tuple[int, int]:
+def _index_split(
+    files: Sequence[str], layout: str, what: str, progress: CountProgress
+) -> tuple[int, int]:
     """Counts the records of `files` and their largest label, reporting progress."""
     label_spec = {"label": _parse_spec(layout)["label"]}
     dataset = tf.data.TFRecordDataset([str(f) for f in files], num_parallel_reads=4)
@@ -346,7 +366,9 @@ def _read_index(files: list[pathlib.Path]) -> dict | None:
     return index if listed == set(files) else None
 
 
-def _decoder(layout: str, shape: tuple[int, int, int], n_bits: int):
+def _decoder(
+    layout: str, shape: tuple[int, int, int], n_bits: int
+) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
     spec = _parse_spec(layout)
 
     def decode(record: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -39,7 +41,7 @@ class ParameterSet(keras.layers.Layer):
         shapes: dict[str, tuple[int, ...]],
         trainable_names: tuple[str, ...] | list[str] = (),
         initial_values: dict[str, np.ndarray] | None = None,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.shapes = {k: tuple(int(d) for d in v) for k, v in shapes.items()}
@@ -61,7 +63,7 @@ class ParameterSet(keras.layers.Layer):
             setattr(self, name, weight)
         self.built = True
 
-    def call(self, inputs):  # pragma: no cover - parameters are read directly
+    def call(self, inputs: Any) -> None:  # pragma: no cover - parameters are read directly
         return inputs
 
     def get_config(self) -> dict:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import keras
 from keras import ops
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = ["WeightNormConv2D"]
 
@@ -29,7 +34,7 @@ class WeightNormConv2D(keras.layers.Layer):
         kernel_size: int = 3,
         l2_scale: float = 5e-5,
         kernel_initializer: str = "glorot_uniform",
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.filters = filters
@@ -37,7 +42,7 @@ class WeightNormConv2D(keras.layers.Layer):
         self.l2_scale = l2_scale
         self.kernel_initializer = kernel_initializer
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple) -> None:
         channels = int(input_shape[-1])
         self.v = self.add_weight(
             name="v",
@@ -53,12 +58,12 @@ class WeightNormConv2D(keras.layers.Layer):
         self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         norm = ops.sqrt(ops.sum(ops.square(self.v), axis=(0, 1, 2)) + 1e-12)
         kernel = self.v * (self.g / norm)
         return ops.conv(inputs, kernel, padding="same") + self.bias
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape[:-1]) + (self.filters,)
 
     def get_config(self) -> dict:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import keras
 from keras import ops
 
 from tfflow.layers.fast_conv import conv2d
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = ["ZeroConv2D"]
 
@@ -25,7 +30,9 @@ class ZeroConv2D(keras.layers.Layer):
         **kwargs: `keras.layers.Layer` arguments.
     """
 
-    def __init__(self, filters: int, kernel_size: int = 3, logscale_factor: float = 3.0, **kwargs):
+    def __init__(
+        self, filters: int, kernel_size: int = 3, logscale_factor: float = 3.0, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.filters = filters
         self.kernel_size = kernel_size
@@ -34,15 +41,15 @@ class ZeroConv2D(keras.layers.Layer):
             filters, kernel_size, padding="same", kernel_initializer="zeros", name="conv"
         )
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple) -> None:
         self.conv.build(input_shape)
         self.logs = self.add_weight(name="logs", shape=(self.filters,), initializer="zeros")
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         return conv2d(self.conv, inputs) * ops.exp(self.logs * self.logscale_factor)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape[:-1]) + (self.filters,)
 
     def get_config(self) -> dict:

@@ -27,8 +27,7 @@ def cpu_vendor(cpuinfo: str = CPUINFO) -> str:
 def xla_pays_for_vector_models_on_cpu() -> bool:
     """Whether XLA trains vector models (MLP conditioners) faster on this CPU.
 
-    Measured (benchmarks/RESULTS.md): on Intel Xeon, yes (RealNVP 64-d training 1.41x, NICE
-    on MNIST 1.14x); on AMD EPYC, no (RealNVP 64-d training 0.86x, `log_prob` 0.74x). Other
-    and unknown CPUs keep the Intel result.
+    Yes on Intel Xeon, no on AMD EPYC (the runs: benchmarks/RESULTS.md, "Figures moved out of
+    source comments"); other and unknown CPUs take the Intel answer.
     """
     return cpu_vendor() != "AuthenticAMD"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from numpy.typing import ArrayLike
 
 from tfflow.bijectors.actnorm import ActNorm
 from tfflow.bijectors.flow_bijector import walk_bijectors
@@ -18,7 +19,7 @@ def data_initialised_bijectors(flow: tfp.bijectors.Bijector) -> list:
     return [b for b in walk_bijectors(flow) if isinstance(b, ActNorm | Scaling)]
 
 
-def first_examples(x, count: int) -> tf.Tensor:
+def first_examples(x: ArrayLike | tf.data.Dataset, count: int) -> tf.Tensor:
     """Up to `count` examples from the start of `x` (an array or a `tf.data.Dataset` of
     batches, or of `(x, ...)` tuples of batches)."""
     if isinstance(x, tf.data.Dataset):

@@ -39,7 +39,7 @@ __all__ = ["FlowModel"]
 
 
 # The density methods below carry `do_not_convert`: their Python control flow is static, and
-# letting autograph convert every bijector beneath them made the first traced step ~30% slower.
+# letting autograph convert every bijector beneath them only slows down tracing.
 
 
 class FlowModel(keras.Model):
@@ -473,8 +473,8 @@ class FlowModel(keras.Model):
 
         Keras (TF backend, no explicit strategy) builds the optimizer inside the first trace
         of the train step; creating variables there makes `tf.function` trace the whole step
-        twice and keep both graphs (+370 MiB for Glow K=32). `fit`, `train_on_batch` and
-        direct callers all come through here.
+        twice and keep both graphs in memory. `fit`, `train_on_batch` and direct callers all
+        come through here.
         """
         if self.built and self.optimizer is not None and not self.optimizer.built:
             with self.distribute_strategy.scope():

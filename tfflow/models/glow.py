@@ -55,10 +55,11 @@ class Glow(FlowModel):
         preprocessing: `"logit"` (the default; RealNVP's
             `logit(alpha + (1 - 2 alpha) x / 2**n_bits)`) or `"shift"` (the Glow paper's
             `x / 2**n_bits - 0.5`). Both are exact bijections with their log-determinants
-            counted, so bits/dim stay densities over raw pixels; `"logit"` trains much
-            faster on MNIST-like data whose many black pixels concentrate near 0: median
-            1.30 vs 2.09 test bits/dim after 8 minutes on MNIST (benchmarks/RESULTS.md,
-            "MNIST quality"). Configs saved before this option existed load as `"shift"`.
+            counted, so bits/dim stay densities over raw pixels; `"logit"` spreads the
+            dequantized black pixels that dominate MNIST-like data over a wide interval,
+            which the flow fits much faster (benchmarks/RESULTS.md, "MNIST quality at an
+            8-minute budget: Glow with logit preprocessing"). Configs saved before this
+            option existed load as `"shift"`.
         alpha: boundary shrinkage of the logit preprocessing.
         **kwargs: `keras.Model` arguments.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfflow.dequantization import bin_centres
+
 __all__ = ["as_data", "as_latent", "label_conditions"]
 
 
@@ -38,7 +40,7 @@ def as_data(
                 f"`{arg}` must be floating point for a model of real-valued data; "
                 f"received dtype {x.dtype.name}."
             )
-        x = tf.cast(x, dtype) + 0.5
+        x = bin_centres(x, dtype)
     elif not x.dtype.is_floating:
         raise TypeError(f"`{arg}` must be a float or integer tensor; received {x.dtype.name}.")
     else:

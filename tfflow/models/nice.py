@@ -51,12 +51,10 @@ class NICE(FlowModel):
     #: NICE paper, Sec. 5.1: Adam, learning rate 1e-3, momentum 0.9, "beta2 = 0.01" (the early
     #: Adam paper's notation for a decay of 1 - 0.01), epsilon 1e-4, batch 200 in the official
     #: code. Added here: a linear warmup over the first 1,375 steps (5 epochs of 55,000 images
-    #: at batch 200). On MNIST it is the difference between a plateau and the paper's range:
-    #: without it the test log-likelihood stalled at ~1,720 nats with almost every ReLU of the
-    #: last hidden layer dead; with it, 1,901 nats at epoch 17, and 1,970 at epoch 27 once the
-    #: long run lowers the rate on validation plateaus (benchmarks/RESULTS.md). The official
-    #: code's per-step decay (1 / 1.0005 down to 1e-4) trailed a constant rate (1,846 vs 1,871
-    #: nats at epoch 16), so the rate stays at 1e-3.
+    #: at batch 200): without it most ReLUs of the last hidden layer die in the first steps and
+    #: the likelihood plateaus below the paper's. The official code's per-step decay is left
+    #: out, so the rate stays at 1e-3. The runs behind both choices: benchmarks/RESULTS.md,
+    #: "NICE on real MNIST".
     optimizer_recipe = {
         "optimizer": "adam",
         "options": {"beta_1": 0.9, "beta_2": 0.99, "epsilon": 1e-4},

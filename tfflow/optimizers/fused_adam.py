@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -44,11 +46,11 @@ class FusedAdam(keras.optimizers.Adam):
     """
 
     @property
-    def learning_rate(self):
+    def learning_rate(self) -> tf.Variable:
         return keras.optimizers.Optimizer.learning_rate.fget(self)
 
     @learning_rate.setter
-    def learning_rate(self, value):
+    def learning_rate(self, value: float | Callable[[Any], Any]) -> None:
         """Like Keras', and also settable when built on a `LinearWarmup` schedule (the recipes
         of `FlowModel.compile()`): the schedule is rescaled to give `value` now, so Keras'
         `ReduceLROnPlateau` and `LearningRateScheduler` work on tfflow's default optimizer."""
@@ -58,7 +60,7 @@ class FusedAdam(keras.optimizers.Adam):
         else:
             keras.optimizers.Optimizer.learning_rate.fset(self, value)
 
-    def save_own_variables(self, store):
+    def save_own_variables(self, store: dict) -> None:
         """Keras' optimizer state, plus a `LinearWarmup` schedule's `scale` under its own key,
         so a run resumed after `ReduceLROnPlateau` or a `DivergenceGuard` rollback lowered
         the rate keeps the lowered rate. (A separate key, not a tracked variable: that would
@@ -69,7 +71,7 @@ class FusedAdam(keras.optimizers.Adam):
         if isinstance(schedule, LinearWarmup) and self.built:
             store[_SCALE_KEY] = schedule.scale.numpy()
 
-    def load_own_variables(self, store):
+    def load_own_variables(self, store: dict) -> None:
         # Keras' mismatch warnings are re-raised on our caller, as if Keras' own method had
         # been called directly.
         with warnings.catch_warnings(record=True) as caught:
@@ -78,7 +80,7 @@ class FusedAdam(keras.optimizers.Adam):
         for warning in caught:
             warnings.warn(warning.message, warning.category, stacklevel=2)
 
-    def _load_state(self, store) -> None:
+    def _load_state(self, store: dict) -> None:
         if store is None or _SCALE_KEY not in store.keys():
             super().load_own_variables(store)  # Keras' own format, untouched
             return
@@ -88,14 +90,21 @@ class FusedAdam(keras.optimizers.Adam):
         if isinstance(schedule, LinearWarmup) and len(keys) == len(self.variables):
             schedule.scale.assign(store[_SCALE_KEY])  # the rest loaded too
 
-    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+    def _backend_update_step(
+        self,
+        grads: list[tf.Tensor],
+        trainable_variables: list[tf.Variable],
+        learning_rate: tf.Tensor,
+    ) -> None:
         self._step_scalars = {}  # per-dtype (beta_1^t, beta_2^t, lr, ...) of this step
         try:
             super()._backend_update_step(grads, trainable_variables, learning_rate)
         finally:
             self._step_scalars = {}
 
-    def update_step(self, gradient, variable, learning_rate):
+    def update_step(
+        self, gradient: tf.Tensor, variable: tf.Variable, learning_rate: tf.Tensor
+    ) -> None:
         handle = _resource_handle(variable)
         if (
             self.amsgrad
@@ -126,7 +135,7 @@ class FusedAdam(keras.optimizers.Adam):
             use_locking=False,
         )
 
-    def _scalars(self, learning_rate, dtype) -> tuple[tf.Tensor, ...]:
+    def _scalars(self, learning_rate: tf.Tensor, dtype: tf.DType) -> tuple[tf.Tensor, ...]:
         step = tf.cast(self.iterations + 1, dtype)
         beta_1 = tf.cast(self.beta_1, dtype)
         beta_2 = tf.cast(self.beta_2, dtype)
@@ -140,7 +149,7 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-def _resource_handle(variable) -> tf.Tensor | None:
+def _resource_handle(variable: tf.Variable) -> tf.Tensor | None:
     """The resource handle of a plain (not distributed) TF variable, else None."""
     if isinstance(variable, keras.Variable):
         variable = variable.value

@@ -3,7 +3,12 @@ constant, or an exponential decay per step down to a floor (NICE's official code
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = ["LinearWarmup"]
 
@@ -14,7 +19,8 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
 
     `r` is `learning_rate`, `w` is `warmup_steps` and `t` the optimizer step. With the
     defaults (`decay_per_step=1`) this is a linear warmup to a constant rate. `scale` is a
-    variable (1 at start) that `DivergenceGuard` lowers after a rollback.
+    variable (1 at start) that `rescale` multiplies (`DivergenceGuard` lowers it after a
+    rollback, through `tfflow.optimizers.scale_learning_rate`).
 
     Args:
         learning_rate: the rate reached after warmup (before any decay).
@@ -51,7 +57,7 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
         self.floor_fraction = float(floor_fraction)
         self.scale = keras.Variable(1.0, trainable=False, name="lr_scale")
 
-    def __call__(self, step):
+    def __call__(self, step: tf.Tensor | int) -> tf.Tensor:
         step = keras.ops.cast(step, "float32")
         ramp = keras.ops.minimum(1.0, (step + 1.0) / max(self.warmup_steps, 1))
         rate = self.learning_rate
@@ -60,7 +66,7 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
             rate = keras.ops.maximum(self.floor_fraction * rate, decayed)
         return self.scale * rate * ramp
 
-    def set_current_rate(self, rate: float, step) -> None:
+    def set_current_rate(self, rate: float, step: tf.Tensor | int) -> None:
         """Rescales the schedule so that it gives `rate` at `step` (and proportionally after).
 
         This is what setting `optimizer.learning_rate` means for a schedule built by
@@ -70,7 +76,14 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
         current = float(keras.ops.convert_to_numpy(self(step)))
         if not current > 0:
             raise ValueError(f"The schedule's rate at step {int(step)} is {current}; cannot scale.")
-        self.scale.assign(self.scale * (float(rate) / current))
+        self.rescale(float(rate) / current)
+
+    def rescale(self, factor: float) -> None:
+        """Multiplies every rate of the schedule from now on by `factor` (through `scale`).
+
+        `tfflow.optimizers.scale_learning_rate` lowers an optimizer's rate with it.
+        """
+        self.scale.assign(self.scale * factor)
 
     def get_config(self) -> dict:
         return {

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 
+from tfflow.dequantization import bin_centres
 from tfflow.serving.exporter import existing_versions
 from tfflow.serving.model_card import CARD_FILENAME, read_model_card
 
@@ -106,7 +107,7 @@ class ServedModel:
                     f"received dtype {array.dtype}."
                 )
             # Integer pixels are the centres of their bins, as in `FlowModel.log_prob`.
-            array = array.astype(np.float32) + np.float32(0.5)
+            return bin_centres(array, tf.float32)
         return tf.constant(array, tf.float32)
 
     def _labels(self, labels, count: int) -> dict[str, tf.Tensor]:

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfflow.dequantization import bin_centres
 from tfflow.models.flow_model import FlowModel
 from tfflow.units import nats_to_bits_per_dim
 
@@ -341,7 +342,7 @@ class ServingModule(tf.Module):
             def log_prob_uint8_any_shape(x, *labels):
                 x = _check_batch(x, data_shape, "x")
                 levels = tf.cast(x, tf.int32) // (2 ** (8 - n_bits))
-                return densities(tf.cast(levels, tf.float32) + 0.5, batch_labels(labels, x))
+                return densities(bin_centres(levels, tf.float32), batch_labels(labels, x))
 
             @tf.function(
                 input_signature=with_labels(

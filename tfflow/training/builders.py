@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 from tfflow.models import NICE, FlowModel, Glow, RealNVP
 from tfflow.training.config import TrainConfig
@@ -10,11 +11,13 @@ from tfflow.training.errors import RunConfigurationError
 
 __all__ = [
     "MODEL_DEFAULTS",
+    "MODEL_OPTION_FIELDS",
     "MODEL_SPECS",
     "SIZE_FIELDS",
     "ModelSpec",
     "build_model",
     "model_input_shape",
+    "option_uses",
     "resolve_config",
     "size_option_uses",
 ]
@@ -29,6 +32,9 @@ SIZE_FIELDS: tuple[str, ...] = (
     "coupling_layers",
     "residual_blocks",
 )
+# The fields of `TrainConfig` that choose a model's architecture beyond its size (`--coupling`,
+# ...); unset, they take the model constructor's default.
+MODEL_OPTION_FIELDS: tuple[str, ...] = ("coupling", "lu_decomposed", "learn_prior", "recompute")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,12 +46,20 @@ class ModelSpec:
         sizes: Size field of `TrainConfig` -> (constructor argument, default when unset).
         settings: Other `TrainConfig` fields passed on -> constructor argument.
         fixed: Constructor arguments that do not depend on the config.
+        options: Model-option field of `TrainConfig` (`MODEL_OPTION_FIELDS`) -> constructor
+            argument; unset, the constructor's default applies.
     """
 
     model_class: type[FlowModel]
     sizes: dict[str, tuple[str, int]]
     settings: dict[str, str]
     fixed: dict[str, object] = dataclasses.field(default_factory=dict)
+    options: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def option_defaults(self) -> dict[str, object]:
+        """Model-option field -> the model constructor's default for it."""
+        parameters = inspect.signature(self.model_class.__init__).parameters
+        return {field: parameters[argument].default for field, argument in self.options.items()}
 
 
 _NICE_SIZES = {
@@ -66,6 +80,12 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "hidden": ("hidden_channels", 64),
         },
         settings={"n_bits": "n_bits", "seed": "seed", "lr": "learning_rate"},
+        options={
+            "coupling": "coupling",
+            "lu_decomposed": "lu_decomposed",
+            "learn_prior": "learn_prior",
+            "recompute": "recompute",
+        },
     ),
     ("realnvp", "image"): ModelSpec(
         RealNVP,
@@ -75,6 +95,7 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "residual_blocks": ("residual_blocks", 4),
         },
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
+        options={"recompute": "recompute"},
     ),
     ("realnvp", "tabular"): ModelSpec(
         RealNVP,
@@ -105,21 +126,29 @@ MODEL_DEFAULTS: dict[tuple[str, str], dict[str, int]] = {
 }
 
 
-def size_option_uses(field: str) -> str:
-    """Which models a size field configures, and as which argument, for `--help`.
+def option_uses(field: str) -> str:
+    """Which models a size or model-option field configures, and as which argument, for `--help`.
 
     A model's kind of data is named where the field does not apply to all the kinds it takes.
 
     Example:
-        >>> size_option_uses("levels")
+        >>> option_uses("levels")
         'glow levels, realnvp num_scales (images)'
+        >>> option_uses("recompute")
+        'glow, realnvp (images)'
     """
     kinds_of: dict[str, set[str]] = {}
     uses: dict[str, set[str]] = {}
     for (model, kind), spec in MODEL_SPECS.items():
         kinds_of.setdefault(model, set()).add(kind)
         if field in spec.sizes:
-            uses.setdefault(f"{model} {spec.sizes[field][0]}", set()).add(kind)
+            use = f"{model} {spec.sizes[field][0]}"
+        elif field in spec.options:  # named like the argument: the model alone says it
+            argument = spec.options[field]
+            use = model if argument == field else f"{model} {argument}"
+        else:
+            continue
+        uses.setdefault(use, set()).add(kind)
     words = []
     for use, kinds in uses.items():
         partial = kinds != kinds_of[use.split()[0]]
@@ -127,23 +156,31 @@ def size_option_uses(field: str) -> str:
     return ", ".join(words)
 
 
+size_option_uses = option_uses
+
+
 def _option(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
 def resolve_config(config: TrainConfig, kind: str) -> TrainConfig:
-    """Fills the model-size fields left `None` with `MODEL_DEFAULTS` for the data `kind`.
+    """Fills the fields left `None` with the model's defaults for the data `kind`.
+
+    Size fields take `MODEL_DEFAULTS`, model options (`MODEL_OPTION_FIELDS`) the model
+    constructor's defaults, `optimizer` and `warmup_steps` the model's `optimizer_recipe`.
+    A config saved before an option existed resolves to the option's default, so its run
+    directory resumes.
 
     Args:
         config: The run's settings.
         kind: `"image"` or `"tabular"` (`DatasetArrays.kind`).
 
     Returns:
-        A copy of `config` with every size option of the model set.
+        A copy of `config` with every size option, model option and recipe option set.
 
     Raises:
         RunConfigurationError: If the model cannot take data of this kind (Glow needs
-            images), or a size option is given that this model does not use.
+            images), or a size or model option is given that this model does not use.
     """
     key = (config.model, kind)
     if key not in MODEL_SPECS:
@@ -151,17 +188,29 @@ def resolve_config(config: TrainConfig, kind: str) -> TrainConfig:
             f"--model {config.model} needs image data, but dataset {config.dataset!r} is "
             f"{kind}; use --model realnvp or --model nice for tabular data."
         )
-    defaults = MODEL_DEFAULTS[key]
-    unused = [
-        _option(field)
-        for field in SIZE_FIELDS
-        if field not in defaults and getattr(config, field) is not None
-    ]
-    if unused:
-        raise RunConfigurationError(
-            f"{', '.join(unused)} does not apply to --model {config.model} on {kind} data; "
-            f"its size options are {', '.join(_option(field) for field in defaults)}."
-        )
+    spec = MODEL_SPECS[key]
+    for fields, defaults, what in (
+        (SIZE_FIELDS, MODEL_DEFAULTS[key], "size options"),
+        (MODEL_OPTION_FIELDS, spec.option_defaults(), "model options"),
+    ):
+        unused = [
+            _option(field)
+            for field in fields
+            if field not in defaults and getattr(config, field) is not None
+        ]
+        if unused:
+            known = ", ".join(_option(field) for field in defaults) or "none"
+            raise RunConfigurationError(
+                f"{', '.join(unused)} does not apply to --model {config.model} on {kind} "
+                f"data; its {what} are: {known}."
+            )
+    recipe = spec.model_class.optimizer_recipe
+    defaults = {
+        **MODEL_DEFAULTS[key],
+        **spec.option_defaults(),
+        "optimizer": recipe["optimizer"],
+        "warmup_steps": recipe["warmup_steps"],
+    }
     values = {
         field: default if getattr(config, field) is None else getattr(config, field)
         for field, default in defaults.items()
@@ -207,6 +256,7 @@ def build_model(
     spec = MODEL_SPECS[(config.model, kind)]
     kwargs = {argument: getattr(config, field) for field, (argument, _) in spec.sizes.items()}
     kwargs.update({argument: getattr(config, field) for field, argument in spec.settings.items()})
+    kwargs.update({argument: getattr(config, field) for field, argument in spec.options.items()})
     kwargs.update(spec.fixed)
     if num_classes is not None:
         kwargs["num_classes"] = num_classes

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import shlex
 from typing import Any
 
-__all__ = ["MIXED_PRECISION_POLICIES", "MODEL_NAMES", "STRATEGIES", "TrainConfig"]
+__all__ = [
+    "COUPLINGS",
+    "MIXED_PRECISION_POLICIES",
+    "MODEL_NAMES",
+    "OPTIMIZERS",
+    "STRATEGIES",
+    "TrainConfig",
+]
 
 MODEL_NAMES: tuple[str, ...] = ("nice", "realnvp", "glow")
+# Coupling types a model's `coupling=` argument takes (`--coupling`; which models take the
+# argument at all: `tfflow.training.builders.MODEL_SPECS`). A type added to the models is
+# added here, and the command line, config files and validation follow.
+COUPLINGS: tuple[str, ...] = ("affine", "additive")
+# Keras optimizer names `FlowModel.compile(optimizer=...)` builds with the model's learning
+# rate and warmup (`"adam"`: `tfflow.optimizers.FusedAdam`).
+OPTIMIZERS: tuple[str, ...] = (
+    "adam",
+    "adamax",
+    "adamw",
+    "nadam",
+    "lion",
+    "rmsprop",
+    "sgd",
+    "adagrad",
+    "adadelta",
+    "adafactor",
+    "ftrl",
+)
 STRATEGIES: tuple[str, ...] = ("default", "mirrored", "multiworker")
 # `--mixed-precision` choice -> Keras dtype policy.
 MIXED_PRECISION_POLICIES: dict[str, str] = {
@@ -18,8 +45,9 @@ MIXED_PRECISION_POLICIES: dict[str, str] = {
 }
 # Settings that define the model, its data and its optimizer: a run directory may only be
 # resumed with the same values (the checkpoint restores Adam's learning rate, so a new `lr`
-# would be silently ignored). The others (epochs, progress, export, ...) may change between
-# invocations.
+# would be silently ignored, and another optimizer or architecture would not match the
+# checkpoint's variables). The others (epochs, progress, export, init_examples, ...) may change
+# between invocations.
 _IDENTITY_FIELDS = (
     "model",
     "dataset",
@@ -35,6 +63,14 @@ _IDENTITY_FIELDS = (
     "seed",
     "conditional",
     "label_attribute",
+    "coupling",
+    "lu_decomposed",
+    "learn_prior",
+    "recompute",
+    "optimizer",
+    "warmup_steps",
+    "clipnorm",
+    "ema_momentum",
 )
 
 
@@ -43,7 +79,9 @@ class TrainConfig:
     """Settings of `tfflow train`, one field per command-line option.
 
     Model-size fields left as `None` take the per-model defaults of
-    `tfflow.training.builders.MODEL_DEFAULTS`; the resolved values are recorded in the run
+    `tfflow.training.builders.MODEL_DEFAULTS`, model options (`coupling`, ...) the model
+    constructor's defaults and `optimizer`/`warmup_steps` the model's `optimizer_recipe`
+    (`tfflow.training.builders.resolve_config`); the resolved values are recorded in the run
     directory's `config.json`.
 
     Attributes:
@@ -64,6 +102,18 @@ class TrainConfig:
         hidden_layers: Hidden layers of the MLP conditioners (NICE, RealNVP on vectors).
         coupling_layers: Number of couplings (NICE, RealNVP on vectors).
         residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
+        coupling: Coupling type of the models that take one (`COUPLINGS`; Glow's `coupling`).
+        lu_decomposed: Glow's permutation: an LU-parameterised invertible 1x1 convolution
+            (`True`) or a plain one (`False`).
+        learn_prior: Glow's learned prior of each factored-out half (else standard normal).
+        recompute: Recompute activations in the backward pass (Glow, RealNVP on images).
+        optimizer: A Keras optimizer name (`OPTIMIZERS`); `None` means the model's recipe
+            (`optimizer_recipe`, Adam for all three models).
+        warmup_steps: Linear learning-rate warmup steps; `None` means the model's recipe.
+        clipnorm: Clip the global gradient norm to this value (`None`: no clipping).
+        ema_momentum: Keep an exponential moving average of the weights with this momentum,
+            swapped into the model at the end of training (`None`: no average).
+        init_examples: Training examples of the data-dependent (ActNorm) initialisation.
         jit: XLA compilation (`compile(jit_compile=...)`); `None` means the model's default:
             on when a GPU is visible; on CPU, on for vector models (NICE, RealNVP on vectors)
             except on AMD CPUs, and off for image models
@@ -97,6 +147,15 @@ class TrainConfig:
     hidden_layers: int | None = None
     coupling_layers: int | None = None
     residual_blocks: int | None = None
+    coupling: str | None = None
+    lu_decomposed: bool | None = None
+    learn_prior: bool | None = None
+    recompute: bool | None = None
+    optimizer: str | None = None
+    warmup_steps: int | None = None
+    clipnorm: float | None = None
+    ema_momentum: float | None = None
+    init_examples: int = 512
     jit: bool | None = None
     mixed_precision: str = "off"
     strategy: str = "default"
@@ -124,7 +183,34 @@ class TrainConfig:
             raise ValueError(
                 f"`strategy` must be one of {', '.join(STRATEGIES)}; received {self.strategy!r}."
             )
-        for name in ("epochs", "batch_size", "num_samples"):
+        for name, choices in (("coupling", COUPLINGS), ("optimizer", OPTIMIZERS)):
+            if getattr(self, name) is not None and getattr(self, name) not in choices:
+                raise ValueError(
+                    f"`{name}` must be one of {', '.join(choices)}; "
+                    f"received {getattr(self, name)!r}."
+                )
+        for name in ("lu_decomposed", "learn_prior", "recompute"):
+            if getattr(self, name) not in (None, True, False):
+                raise ValueError(
+                    f"`{name}` must be None, True or False; received {getattr(self, name)!r}."
+                )
+        if self.warmup_steps is not None and (
+            isinstance(self.warmup_steps, bool)
+            or not isinstance(self.warmup_steps, int)
+            or self.warmup_steps < 0
+        ):
+            raise ValueError(
+                f"`warmup_steps` must be a non-negative integer; received {self.warmup_steps!r}."
+            )
+        if self.clipnorm is not None and not (
+            _is_number(self.clipnorm) and math.isfinite(self.clipnorm) and self.clipnorm > 0
+        ):
+            raise ValueError(f"`clipnorm` must be a positive number; received {self.clipnorm!r}.")
+        if self.ema_momentum is not None and not (
+            _is_number(self.ema_momentum) and 0 <= self.ema_momentum <= 1
+        ):
+            raise ValueError(f"`ema_momentum` must lie in [0, 1]; received {self.ema_momentum!r}.")
+        for name in ("epochs", "batch_size", "num_samples", "init_examples"):
             _check_positive(name, getattr(self, name))
         for name in (
             "levels",
@@ -193,6 +279,10 @@ class TrainConfig:
             for name in _IDENTITY_FIELDS
             if getattr(self, name) != getattr(other, name)
         ]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_positive(name: str, value: Any) -> None:

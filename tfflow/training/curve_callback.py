@@ -39,9 +39,9 @@ class TrainingCurveCallback(keras.callbacks.Callback):
             )
         self._last_plot = time.monotonic()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if time.monotonic() - self._last_plot >= self.min_interval:
             self._plot()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         self._plot()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import glob
 import pathlib
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from tfflow.data import (
@@ -149,7 +151,9 @@ def conditioning_classes(
     return int(arrays.num_classes)
 
 
-def _flatten_for(model_name: str, arrays: DatasetArrays | StreamingSource, labels: bool):
+def _flatten_for(
+    model_name: str, arrays: DatasetArrays | StreamingSource, labels: bool
+) -> Callable[..., Any] | None:
     shape = model_input_shape(model_name, arrays.event_shape)
     if shape == arrays.event_shape:
         return None
@@ -158,7 +162,7 @@ def _flatten_for(model_name: str, arrays: DatasetArrays | StreamingSource, label
     return lambda x: tf.reshape(x, (-1,) + shape)
 
 
-def _labels(arrays: DatasetArrays | StreamingSource, split: str, labels: bool):
+def _labels(arrays: DatasetArrays | StreamingSource, split: str, labels: bool) -> np.ndarray | None:
     """The `split` labels to pass on (`None` without `labels`), or a user error."""
     if not labels:
         return None

@@ -6,6 +6,7 @@ import math
 import os
 import pathlib
 import shutil
+from collections.abc import Iterable
 
 import keras
 import numpy as np
@@ -19,7 +20,7 @@ __all__ = ["check_free_space", "checkpoint_bytes", "describe_disk", "required_fr
 OTHER_FILES_BYTES = 8 * 2**20
 
 
-def _variables_bytes(variables) -> int:
+def _variables_bytes(variables: Iterable[keras.Variable]) -> int:
     total = 0
     for v in variables:
         name = keras.backend.standardize_dtype(v.dtype)

@@ -6,11 +6,13 @@ import csv
 import math
 import os
 import pathlib
+from collections.abc import Callable
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
 from tfflow.callbacks.atomic_files import atomic_path
 
@@ -46,7 +48,9 @@ def _bounds(data: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def density_on_grid(
-    log_prob_fn, bounds: tuple[float, float, float, float], resolution: int = DENSITY_RESOLUTION
+    log_prob_fn: Callable[[np.ndarray], ArrayLike],
+    bounds: tuple[float, float, float, float],
+    resolution: int = DENSITY_RESOLUTION,
 ) -> np.ndarray:
     """`exp(log_prob_fn)` on a `resolution x resolution` grid over `(x0, x1, y0, y1)`, rows
     from bottom (y0) to top, ready for `imshow(origin="lower")`."""
@@ -90,7 +94,7 @@ def plot_toy_2d_table(rows: list[tuple[str, object, np.ndarray]]) -> Figure:
 
 
 def plot_toy_2d(
-    log_prob_fn,
+    log_prob_fn: Callable[[np.ndarray], ArrayLike],
     data: np.ndarray,
     samples: np.ndarray,
     *,

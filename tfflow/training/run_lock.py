@@ -9,6 +9,7 @@ import os
 import pathlib
 import socket
 import sys
+from typing import Any
 
 from tfflow.training.errors import RunConfigurationError
 
@@ -158,5 +159,5 @@ class RunDirLock:
         self.acquire()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         self.release()

@@ -32,10 +32,10 @@ class SampleGridCallback(keras.callbacks.Callback):
         self.render = render
         self._writer = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self._writer = tf.summary.create_file_writer(str(self.run_dir.tensorboard_dir / "samples"))
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         picture = self.render(self.model)
         write_png(picture, self.run_dir.sample_path(epoch + 1))
         if self._writer is not None:
@@ -43,7 +43,7 @@ class SampleGridCallback(keras.callbacks.Callback):
                 tf.summary.image("samples", picture[np.newaxis], step=epoch + 1)
             self._writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import pathlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +14,9 @@ from tfflow.callbacks.atomic_files import atomic_write_bytes
 from tfflow.data import image_grid
 from tfflow.models import FlowModel
 from tfflow.training.plots import figure_to_array, plot_toy_2d
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["render_samples", "sample_labels", "write_png"]
 
@@ -133,7 +137,7 @@ def render_samples(
     return figure_to_array(figure)
 
 
-def _scatter_first_two(reference: np.ndarray, samples: np.ndarray, title: str):
+def _scatter_first_two(reference: np.ndarray, samples: np.ndarray, title: str) -> Figure:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 3.6), dpi=100, layout="constrained")

@@ -22,10 +22,10 @@ class EpochSummaryCallback(keras.callbacks.Callback):
         self.print_fn = print_fn or (lambda line: print(line, flush=True))
         self._start = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         total = self.params.get("epochs") if self.params else None
         parts = [f"epoch {epoch + 1}" + (f"/{total}" if total else "") + ":"]

@@ -83,8 +83,10 @@ def dataset_record(arrays: DatasetArrays | StreamingSource) -> dict[str, Any]:
     }
 
 
-def _check_same_run(run_dir: RunDir, config: TrainConfig) -> bool:
-    """Whether `run_dir` already holds this run; raises if it holds another one."""
+def _check_same_run(run_dir: RunDir, config: TrainConfig, kind: str) -> bool:
+    """Whether `run_dir` already holds this run (of data of `kind`); raises if it holds
+    another one. Options the saved config lacks (saved before they existed) take their
+    defaults."""
     previous = run_dir.read_config()
     if previous is None:
         if run_dir.has_backup():
@@ -93,7 +95,10 @@ def _check_same_run(run_dir: RunDir, config: TrainConfig) -> bool:
                 f"{str(run_dir.backup_dir)!r} or use another --run-dir."
             )
         return False
-    differences = config.identity_differences(TrainConfig.from_dict(previous.get("args", {})))
+    saved = TrainConfig.from_dict(previous.get("args", {}))
+    with contextlib.suppress(RunConfigurationError):  # another model: differences say so
+        saved = resolve_config(saved, kind)
+    differences = config.identity_differences(saved)
     if differences and not (run_dir.has_backup() or run_dir.model_path.is_file()):
         return False  # An earlier run that failed before its first epoch: start afresh.
     if differences:
@@ -117,15 +122,16 @@ def _completed_epochs(run_dir: RunDir, print_fn: Callable[[str], None]) -> int:
 
 
 def _latest_export(run_dir: RunDir) -> pathlib.Path | None:
-    versions = [
-        int(path.name)
-        for path in run_dir.export_dir.glob("*")
-        if path.is_dir() and path.name.isdigit()
-    ]
-    return run_dir.export_dir / str(max(versions)) if versions else None
+    """The newest SavedModel version folder of the run, or `None`."""
+    from tfflow.serving.exporter import existing_versions  # the serving code loads late
+
+    versions = existing_versions(run_dir.export_dir)
+    return run_dir.export_dir / str(versions[-1]) if versions else None
 
 
-def _export(model: FlowModel, run_dir: RunDir, metadata: dict, print_fn) -> pathlib.Path:
+def _export(
+    model: FlowModel, run_dir: RunDir, metadata: dict, print_fn: Callable[[str], None]
+) -> pathlib.Path:
     from tfflow.serving import export  # The exporter pulls in the serving code; load it late.
 
     # TF Serving warm-up requests need the optional tensorflow-serving-api package.
@@ -226,7 +232,7 @@ def _train(
     num_classes = conditioning_classes(
         arrays, conditional=config.conditional, label_attribute=config.label_attribute
     )
-    resume = _check_same_run(run_dir, config) and run_dir.has_backup()
+    resume = _check_same_run(run_dir, config, arrays.kind) and run_dir.has_backup()
     done = _completed_epochs(run_dir, print_fn) if resume else 0
     if resume and done >= config.epochs:
         print_fn(
@@ -244,7 +250,13 @@ def _train(
         with strategy.scope():
             model = build_model(config, arrays.event_shape, arrays.kind, num_classes=num_classes)
             jit = default_jit(model) if config.jit is None else config.jit
-            model.compile(jit_compile=jit)
+            model.compile(
+                config.optimizer,
+                warmup_steps=config.warmup_steps,
+                clipnorm=config.clipnorm,
+                ema_momentum=config.ema_momentum,
+                jit_compile=jit,
+            )
         check_free_space(write_dir.path, required_free_bytes(model, export=config.export))
         record = {
             "tfflow_version": __version__,
@@ -317,7 +329,8 @@ def _train(
         model.initialize_from(
             initialization_pipeline(
                 arrays, config.model, batch_size=config.batch_size, seed=config.seed
-            )
+            ),
+            init_examples=config.init_examples,
         )
         history = model.fit(
             train_data,
