@@ -267,3 +267,50 @@ def test_bad_context_is_a_clear_error(call, error, message):
 def test_context_misconfiguration_is_a_clear_error(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: tfflow.RealNVP(
+            (4,), coupling_layers=2, hidden_units=8, context_shape=(3,), context_prior=True
+        ),
+        lambda: tfflow.Glow(
+            (4, 4, 1),
+            levels=1,
+            steps_per_level=1,
+            hidden_channels=4,
+            context_shape=(4, 4, 2),
+            context_prior=True,
+        ),
+    ],
+)
+def test_context_prior_is_part_of_the_exact_density(build):
+    keras.config.set_floatx("float64")
+    keras.mixed_precision.set_global_policy("float64")
+    model = build()
+    rng = np.random.RandomState(0)
+    for v in model.trainable_variables:
+        v.assign(v.numpy() + rng.normal(scale=0.1, size=v.shape).astype(v.dtype))
+    x, context = _batch(model, 2)
+    flat = tf.reshape(x, [2, -1])
+    with tf.GradientTape() as tape:
+        tape.watch(flat)
+        z = model.encode(tf.reshape(flat, x.shape), context=context)
+    expected = (
+        model.base_distribution.log_prob(z) + tf.linalg.slogdet(tape.batch_jacobian(z, flat))[1]
+    )
+    np.testing.assert_allclose(
+        model.log_prob(x, context=context).numpy(), expected.numpy(), rtol=1e-9
+    )
+    via_tfp = model.distribution.log_prob(
+        tf.identity(x), bijector_kwargs=model.bijector_kwargs(context=context)
+    )
+    np.testing.assert_allclose(via_tfp.numpy(), expected.numpy(), rtol=1e-9)
+    prior = [b for b in tfflow.bijectors.walk_bijectors(model.flow) if b.name == "context_prior"]
+    assert len(prior) == 1 and model.get_config()["context_prior"] is True
+    # The prior's weights get gradients (it is reached by the routing).
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(model.log_prob(x, context=context))
+    grads = tape.gradient(total, prior[0].dense.trainable_variables)
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)

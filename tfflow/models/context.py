@@ -23,12 +23,14 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES
+from tfflow.bijectors.context_prior import ContextPrior
 from tfflow.bijectors.flow_bijector import FlowBijector, call_with_flat_batch
 
 tfb = tfp.bijectors
 
 __all__ = [
     "as_context",
+    "context_conditions",
     "context_kwargs",
     "encode_context",
     "resize_features",
@@ -202,7 +204,8 @@ def route_kwargs(
 def context_kwargs(
     flow: tfb.Bijector, encoded: tf.Tensor, image: bool, nested: bool = False
 ) -> dict:
-    """`{"context": ...}` for every coupling of `flow`, in the flat or nested layout.
+    """`{"context": ...}` for every coupling (and `ContextPrior`) of `flow`, in the flat or
+    nested layout.
 
     Args:
         flow: the model's flow.
@@ -214,6 +217,9 @@ def context_kwargs(
     resized: dict[tuple[int, int], tf.Tensor] = {}
 
     def own(b) -> dict:
+        if isinstance(b, ContextPrior):
+            # The prior reads a vector: feature maps averaged over their positions.
+            return {"context": tf.reduce_mean(encoded, axis=[-3, -2]) if image else encoded}
         if not hasattr(b, "_conditioner_output"):
             return {}
         event_shape = tuple(b.partition.event_shape)
@@ -225,3 +231,27 @@ def context_kwargs(
         return {"context": resized[size]}
 
     return route_kwargs(flow, own, nested)
+
+
+def context_conditions(model, context, *, batch_size: int | None = None, nested: bool = False):
+    """The keyword arguments routing `context` to the flow of `model` (a `FlowModel`):
+    checked (`as_context`), encoded once by the model's encoder, handed to every coupling.
+    `{}` for a model without context (which refuses a context).
+
+    Args:
+        model: the `FlowModel`.
+        context: the context, or None.
+        batch_size: the number of examples it conditions, if statically known.
+        nested: the TFP `Chain` layout (`bijector_kwargs`) instead of the flat one.
+    """
+    context = as_context(
+        context,
+        model.context_shape,
+        model.flow_dtype,
+        owner=type(model).__name__,
+        batch_size=batch_size,
+    )
+    if context is None:
+        return {}
+    encoded = encode_context(model.context_encoder, context)
+    return context_kwargs(model.flow, encoded, len(model.context_shape) == 3, nested)

@@ -13,6 +13,7 @@ import tensorflow_probability as tfp
 from tfflow._compat.tf import in_multi_worker_mode
 from tfflow.bijectors.actnorm import data_dependent_init
 from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
+from tfflow.bijectors.context_prior import ContextPrior
 from tfflow.bijectors.flow_bijector import (
     collect_keras_layers,
     forward_and_log_det,
@@ -26,7 +27,7 @@ from tfflow.callbacks.guard_state import GuardState
 from tfflow.dequantization import dequantize_pixels
 from tfflow.layers.context_encoder import ContextEncoder
 from tfflow.models import recipe
-from tfflow.models.context import as_context, context_kwargs, encode_context
+from tfflow.models.context import context_conditions
 from tfflow.models.data_init import (
     data_initialised_bijectors,
     first_conditioned_examples,
@@ -96,6 +97,8 @@ class FlowModel(keras.Model):
             for all) and `fit` takes `(x, context)` pairs. Not combinable with `num_classes`
             (pass a one-hot context instead) nor with `recompute=True`.
         context_features: width of the context encoder (None: the raw context).
+        context_prior: end the flow with a learned context-dependent Gaussian prior
+            (`ContextPrior`, Glow's `ycond` generalised to any context).
         **kwargs: `keras.Model` arguments (`name`, ...).
     """
 
@@ -110,6 +113,7 @@ class FlowModel(keras.Model):
         dequantization: str = "uniform",
         context_shape: Iterable[int] | None = None,
         context_features: int | None = 32,
+        context_prior: bool = False,
         **kwargs,
     ):
         # Never let Keras cast inputs to a mixed-precision compute dtype: pixel values and
@@ -142,6 +146,9 @@ class FlowModel(keras.Model):
         self.num_classes = None if num_classes is None else int(num_classes)
         self.context_shape = None if context_shape is None else tuple(int(d) for d in context_shape)
         self.context_features = None if context_features is None else int(context_features)
+        self.context_prior = bool(context_prior)
+        if self.context_prior and context_shape is None:
+            raise ValueError("`context_prior=True` needs a `context_shape`; received None.")
         self.context_encoder = None
         if self.context_shape is not None:
             if self.num_classes is not None:
@@ -167,6 +174,9 @@ class FlowModel(keras.Model):
             flow = tfb.Chain([flow, PixelSupport(shape, self.n_bits)], name=flow.name)
         if self.num_classes is not None:
             prior = ClassConditionalPrior(self.event_size, self.num_classes, name="class_prior")
+            flow = tfb.Chain([prior, flow], name=f"{flow.name}_conditional")
+        if self.context_prior:
+            prior = ContextPrior(self.event_size, name="context_prior")
             flow = tfb.Chain([prior, flow], name=f"{flow.name}_conditional")
         self.flow = flow
         if self.context_shape is not None and any(
@@ -230,21 +240,10 @@ class FlowModel(keras.Model):
 
     def _conditions(self, labels, batch_shape=None, context=None, x=None) -> dict:
         """Flat per-bijector keyword arguments routing `labels` and `context`."""
-        kwargs = label_conditions(labels, self.num_classes, batch_shape)
-        batch_size = None
-        if x is not None and x.shape.rank is not None and x.shape.rank > 0:
-            batch_size = x.shape[0]
-        context = as_context(
-            context,
-            self.context_shape,
-            self.flow_dtype,
-            owner=type(self).__name__,
-            batch_size=None if batch_size is None else int(batch_size),
+        size = x.shape[0] if x is not None and x.shape.rank else None
+        return label_conditions(labels, self.num_classes, batch_shape) | context_conditions(
+            self, context, batch_size=None if size is None else int(size)
         )
-        if context is not None:
-            encoded = encode_context(self.context_encoder, context)
-            kwargs.update(context_kwargs(self.flow, encoded, len(self.context_shape) == 3))
-        return kwargs
 
     def bijector_kwargs(self, labels=None, context=None) -> dict:
         """Conditional keyword arguments for `self.flow`, `self.bijector` and
@@ -260,16 +259,9 @@ class FlowModel(keras.Model):
         Raises:
             ValueError, TypeError: as `log_prob` does for bad `labels` or `context`.
         """
-        kwargs = label_conditions(labels, self.num_classes)
-        context = as_context(
-            context, self.context_shape, self.flow_dtype, owner=type(self).__name__
+        return label_conditions(labels, self.num_classes) | context_conditions(
+            self, context, nested=True
         )
-        if context is not None:
-            encoded = encode_context(self.context_encoder, context)
-            kwargs.update(
-                context_kwargs(self.flow, encoded, len(self.context_shape) == 3, nested=True)
-            )
-        return kwargs
 
     # ----- densities ----------------------------------------------------------------------------
     @tf.autograph.experimental.do_not_convert
@@ -593,4 +585,5 @@ class FlowModel(keras.Model):
             "dequantization": self.dequantization,
             "context_shape": None if self.context_shape is None else list(self.context_shape),
             "context_features": self.context_features,
+            "context_prior": self.context_prior,
         }
