@@ -97,11 +97,14 @@ def uniformity(ranks: np.ndarray, samples: int, bins: int) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", type=int, default=100_000, help="simulated training pairs")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--coupling-layers", type=int, default=6)
-    parser.add_argument("--hidden-units", type=int, default=128)
+    parser.add_argument("--hidden-units", type=int, default=64)
+    parser.add_argument(
+        "--context-prior", action="store_true", help="learned context-dependent top prior"
+    )
     parser.add_argument("--sbc-pairs", type=int, default=200)
     parser.add_argument("--sbc-samples", type=int, default=100)
     parser.add_argument("--sbc-bins", type=int, default=10)
@@ -122,6 +125,7 @@ def main(argv=None) -> dict:
         hidden_units=args.hidden_units,
         context_shape=(DIM,),
         context_features=64,
+        context_prior=args.context_prior,
     )
     steps = args.epochs * (args.train // args.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.02)
@@ -198,7 +202,11 @@ def main(argv=None) -> dict:
     wide_ranks = sbc_ranks(lambda c, n: exact_draws(c, n, inflate=1.5), theta_sbc, x_sbc, samples)
     result = {
         "command": "python benchmarks/sbi_gaussian_linear.py "
-        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()),
+        + " ".join(
+            f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
+            for k, v in vars(args).items()
+            if v is not False
+        ),
         "closed_form_check": closed_form,
         "train_seconds": train_seconds,
         "final_train_nll": history["loss"][-1],
