@@ -35,7 +35,7 @@ class ContextEncoder(keras.layers.Layer):
         `(batch, features)` or `(batch, h, w, features)` (the input itself for the identity).
 
     Example:
-        >>> ContextEncoder((3,), features=8)(keras.ops.zeros([2, 3])).shape
+        >>> tuple(ContextEncoder((3,), features=8)(keras.ops.zeros([2, 3])).shape)
         (2, 8)
     """
 
