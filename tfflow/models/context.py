@@ -25,12 +25,14 @@ import tensorflow_probability as tfp
 from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES
 from tfflow.bijectors.context_prior import ContextPrior
 from tfflow.bijectors.flow_bijector import FlowBijector, call_with_flat_batch
+from tfflow.layers.context_encoder import ContextEncoder
 
 tfb = tfp.bijectors
 
 __all__ = [
     "as_context",
     "context_conditions",
+    "context_encoder",
     "context_kwargs",
     "encode_context",
     "resize_features",
@@ -117,6 +119,35 @@ def as_context(
                 f"received {int(static[0])} contexts (shape {tuple(static)})."
             )
     return context
+
+
+def context_encoder(
+    context_shape: tuple[int, ...] | None,
+    features: int | None,
+    *,
+    data_shape: tuple[int, ...],
+    num_classes: int | None = None,
+) -> ContextEncoder | None:
+    """The shared `ContextEncoder` of a model with `context_shape` (None without one).
+
+    Raises:
+        ValueError: a context together with class labels, or an image context for a model
+            of vectors.
+    """
+    if context_shape is None:
+        return None
+    if num_classes is not None:
+        raise ValueError(
+            "`num_classes` and `context_shape` cannot both be set; condition on a one-hot "
+            f"context instead. Received num_classes={num_classes!r}, "
+            f"context_shape={tuple(context_shape)!r}."
+        )
+    if len(context_shape) == 3 and len(data_shape) != 3:
+        raise ValueError(
+            f"An image `context_shape` needs an image model; received context_shape="
+            f"{tuple(context_shape)} for input_shape {tuple(data_shape)}."
+        )
+    return ContextEncoder(context_shape, features, name="context_encoder")
 
 
 def encode_context(encoder, context: tf.Tensor) -> tf.Tensor:
@@ -222,7 +253,15 @@ def context_kwargs(
             return {"context": tf.reduce_mean(encoded, axis=[-3, -2]) if image else encoded}
         if not hasattr(b, "_conditioner_output"):
             return {}
-        event_shape = tuple(b.partition.event_shape)
+        partition = getattr(b, "partition", None)
+        if partition is None:
+            if image:
+                raise ValueError(
+                    f"{b.name}: a coupling without a `partition` cannot be given image "
+                    f"context feature maps (its spatial size is unknown)."
+                )
+            return {"context": encoded}
+        event_shape = tuple(partition.event_shape)
         if not image or len(event_shape) != 3:
             return {"context": encoded}
         size = event_shape[:2]

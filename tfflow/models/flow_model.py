@@ -25,9 +25,8 @@ from tfflow.bijectors.recompute import Recompute
 from tfflow.callbacks.divergence_guard import DivergenceGuard
 from tfflow.callbacks.guard_state import GuardState
 from tfflow.dequantization import dequantize_pixels
-from tfflow.layers.context_encoder import ContextEncoder
 from tfflow.models import recipe
-from tfflow.models.context import context_conditions
+from tfflow.models.context import context_conditions, context_encoder
 from tfflow.models.data_init import (
     data_initialised_bijectors,
     first_conditioned_examples,
@@ -149,22 +148,9 @@ class FlowModel(keras.Model):
         self.context_prior = bool(context_prior)
         if self.context_prior and context_shape is None:
             raise ValueError("`context_prior=True` needs a `context_shape`; received None.")
-        self.context_encoder = None
-        if self.context_shape is not None:
-            if self.num_classes is not None:
-                raise ValueError(
-                    "`num_classes` and `context_shape` cannot both be set; condition on a "
-                    f"one-hot context instead. Received num_classes={num_classes!r}, "
-                    f"context_shape={tuple(context_shape)!r}."
-                )
-            if len(self.context_shape) == 3 and len(shape) != 3:
-                raise ValueError(
-                    f"An image `context_shape` needs an image model; received context_shape="
-                    f"{self.context_shape} for input_shape {shape}."
-                )
-            self.context_encoder = ContextEncoder(
-                self.context_shape, self.context_features, name="context_encoder"
-            )
+        self.context_encoder = context_encoder(
+            self.context_shape, self.context_features, data_shape=shape, num_classes=num_classes
+        )
         self.event_size = int(np.prod(shape))
         # Flow states, log-dets and the prior use the policy's variable dtype (float32 under
         # mixed precision); conditioner networks compute in the policy's compute dtype.
