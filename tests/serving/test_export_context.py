@@ -18,6 +18,7 @@ import tensorflow as tf
 
 import tfflow
 from tfflow.serving import load_served, read_model_card
+from tfflow.serving.warmup import serving_api_available
 
 MODELS = {
     "realnvp_vector": lambda: tfflow.RealNVP(
@@ -54,7 +55,8 @@ def exported(tmp_path_factory):
             "samples": model.sample(3, 0.8, 7, context=context).numpy(),
             "samples_one_context": model.sample(3, 0.8, 7, context=context[1]).numpy(),
         }
-        version_dir = tfflow.export(model, base / name, warmup=False)
+        warmup = name == "glow_image" and serving_api_available()
+        version_dir = tfflow.export(model, base / name, warmup=warmup)
         np.savez(base / f"{name}.npz", **ref)
         out[name] = (model, version_dir, ref)
     return out
@@ -169,3 +171,19 @@ def test_context_shape_is_checked_in_graph(exported):
     module = tfflow.serving.ServingModule(exported["realnvp_vector"][0])
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"`context` must have shape"):
         module.log_prob_any_shape(tf.zeros([2, 4]), tf.zeros([2, 5]))
+
+
+def test_warmup_requests_carry_a_context_and_run(exported):
+    apis = pytest.importorskip("tensorflow_serving.apis.prediction_log_pb2")
+    version_dir = exported["glow_image"][1]
+    records = tf.data.TFRecordDataset(str(version_dir / "assets.extra/tf_serving_warmup_requests"))
+    loaded = tf.saved_model.load(str(version_dir))
+    seen = []
+    for record in records:
+        request = apis.PredictionLog.FromString(record.numpy()).predict_log.request
+        inputs = {k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()}
+        assert inputs["context"].shape[1:] == (2, 2, 1)
+        outputs = loaded.signatures[request.model_spec.signature_name](**inputs)
+        assert all(np.all(np.isfinite(v.numpy())) for v in outputs.values())
+        seen.append(request.model_spec.signature_name)
+    assert seen == ["log_prob", "sample"]
