@@ -10,6 +10,7 @@ import tensorflow as tf
 import tfflow
 from tfflow.bijectors import AdditiveCoupling, AffineCoupling, Partition
 from tfflow.layers import MLP, GlowBlock
+from tfflow.models.priors import latent_noise
 
 CONTEXT_MODELS = {
     "realnvp_vector": lambda: tfflow.RealNVP(
@@ -142,17 +143,37 @@ def test_sample_with_context_round_trips_through_encode():
     model = _randomised("glow_image_context")
     _, context = _batch(model, 4)
     samples = model.sample(4, temperature=0.7, seed=3, context=context)
+    # Encoding the samples with their contexts gives back the seed's latent noise.
+    noise = latent_noise("normal", 4, model.event_size, 0.7, 3, model.flow_dtype)
     z = model.encode(samples, context=context)
-    np.testing.assert_allclose(
-        model.decode(z, context=context).numpy(), samples.numpy(), rtol=1e-4, atol=1e-3
-    )
-    # The latent of a seeded draw is the seed's noise (here its temperature-scaled norm).
+    np.testing.assert_allclose(z.numpy(), noise.numpy(), atol=1e-3)
+    wrong = model.encode(samples, context=context[::-1])
+    assert float(tf.reduce_max(tf.abs(wrong - noise))) > 1e-2
     again = model.sample(4, temperature=0.7, seed=3, context=context)
     np.testing.assert_array_equal(samples.numpy(), again.numpy())
     one = model.sample(4, temperature=0.7, seed=3, context=context[1])
     tiled = model.sample(4, temperature=0.7, seed=3, context=tf.repeat(context[1:2], 4, 0))
     np.testing.assert_allclose(one.numpy(), tiled.numpy(), rtol=1e-6)
     assert not np.allclose(one.numpy(), samples.numpy())
+
+
+@pytest.mark.parametrize("form", ["dataset", "x_y_arrays"])
+def test_fit_initialises_actnorm_with_contexts(form):
+    model = tfflow.Glow(
+        (4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4, context_shape=(2, 2, 1)
+    )
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 256, (32, 4, 4, 1)).astype("int32")
+    context = rng.uniform(size=(32, 2, 2, 1)).astype("float32")
+    model.compile()
+    assert model.needs_initialization()
+    if form == "dataset":
+        data = tf.data.Dataset.from_tensor_slices((x, context)).batch(16)
+        history = model.fit(data, epochs=1, verbose=0).history
+    else:
+        history = model.fit(x, context, batch_size=16, epochs=1, verbose=0).history
+    assert not model.needs_initialization()
+    assert np.isfinite(history["loss"][0])
 
 
 def _pairs(n: int, seed: int):
