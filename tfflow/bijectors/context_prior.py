@@ -47,7 +47,9 @@ class ContextPrior(FlowBijector):
             name=name,
         )
 
-    def _moments(self, x: tf.Tensor, context, arg: str):
+    def _moments(
+        self, x: tf.Tensor, context: tf.Tensor | None, arg: str
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, arg)
         check_event(x, (self.event_size,), self.name, arg)
         if context is None:
@@ -59,13 +61,17 @@ class ContextPrior(FlowBijector):
         mean, log_sigma = tf.split(params, 2, axis=-1)
         return x, mean, log_sigma
 
-    def _forward_and_log_det(self, x, context=None):
+    def _forward_and_log_det(
+        self, x: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         x, mean, log_sigma = self._moments(x, context, "x")
         ldj = -tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(x.dtype)), -1)
         z = (x - mean) * tf.exp(-log_sigma)
         return z, ldj + tf.zeros(tf.shape(z)[:-1], ldj.dtype)
 
-    def _inverse_and_log_det(self, z, context=None):
+    def _inverse_and_log_det(
+        self, z: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         z, mean, log_sigma = self._moments(z, context, "z")
         ldj = tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(z.dtype)), -1)
         x = z * tf.exp(log_sigma) + mean

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
+import tensorflow as tf
 
 __all__ = ["ContextEncoder"]
 
@@ -39,7 +41,7 @@ class ContextEncoder(keras.layers.Layer):
         (2, 8)
     """
 
-    def __init__(self, context_shape: Iterable[int], features: int | None = 32, **kwargs):
+    def __init__(self, context_shape: Iterable[int], features: int | None = 32, **kwargs: Any):
         super().__init__(**kwargs)
         self.context_shape = tuple(int(d) for d in context_shape)
         if len(self.context_shape) not in (1, 3) or any(d < 1 for d in self.context_shape):
@@ -68,19 +70,19 @@ class ContextEncoder(keras.layers.Layer):
         """Features (channels) per position of the encoded context."""
         return self.context_shape[-1] if self.features is None else self.features
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple) -> None:
         if self.hidden is not None:
             shape = tuple(input_shape)
             self.hidden.build(shape)
             self.output_layer.build(shape[:-1] + (self.features,))
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         if self.hidden is None:
             return inputs
         return self.output_layer(self.hidden(inputs))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape[:-1]) + (self.output_features,)
 
     def get_config(self) -> dict:

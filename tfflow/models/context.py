@@ -18,6 +18,7 @@ coupling resized to its spatial size (computed once per size).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -45,7 +46,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def as_context(
-    context,
+    context: Any,
     context_shape: tuple[int, ...] | None,
     dtype: tf.DType,
     *,
@@ -150,7 +151,7 @@ def context_encoder(
     return ContextEncoder(context_shape, features, name="context_encoder")
 
 
-def encode_context(encoder, context: tf.Tensor) -> tf.Tensor:
+def encode_context(encoder: ContextEncoder, context: tf.Tensor) -> tf.Tensor:
     """`encoder(context)` over any batch shape (the encoder's own rank-2 or rank-4 input)."""
     return call_with_flat_batch(encoder, context, len(encoder.context_shape))
 
@@ -168,11 +169,11 @@ def resize_features(features: tf.Tensor, size: tuple[int, int]) -> tf.Tensor:
     if height % h == 0 and width % w == 0:
         factor = (height // h, width // w)
 
-        def resize(maps):
+        def resize(maps: tf.Tensor) -> tf.Tensor:
             return tf.nn.avg_pool2d(maps, factor, factor, "VALID")
     else:
 
-        def resize(maps):
+        def resize(maps: tf.Tensor) -> tf.Tensor:
             return tf.cast(tf.image.resize(maps, (h, w), method="bilinear"), maps.dtype)
 
     return call_with_flat_batch(resize, features, 3)
@@ -200,7 +201,7 @@ def route_kwargs(
             layout (the routing would be ambiguous).
     """
 
-    def flat(b) -> dict:
+    def flat(b: tfb.Bijector) -> dict:
         if isinstance(b, INVERT_TYPES):
             return flat(b.bijector)
         if isinstance(b, CHAIN_TYPES):
@@ -217,7 +218,7 @@ def route_kwargs(
         kwargs = leaf(b)
         return {b.name: kwargs} if kwargs else {}
 
-    def tree(b) -> dict:
+    def tree(b: tfb.Bijector) -> dict:
         if isinstance(b, INVERT_TYPES):
             return tree(b.bijector)
         if isinstance(b, CHAIN_TYPES):
@@ -225,7 +226,7 @@ def route_kwargs(
             return {name: kwargs for name, kwargs in parts.items() if kwargs}
         return leaf(b)
 
-    def leaf(b) -> dict:
+    def leaf(b: tfb.Bijector) -> dict:
         inner = _inner_flow(b)
         return flat(inner) if inner is not None else own(b)
 
@@ -247,7 +248,7 @@ def context_kwargs(
     """
     resized: dict[tuple[int, int], tf.Tensor] = {}
 
-    def own(b) -> dict:
+    def own(b: tfb.Bijector) -> dict:
         if isinstance(b, ContextPrior):
             # The prior reads a vector: feature maps averaged over their positions.
             return {"context": tf.reduce_mean(encoded, axis=[-3, -2]) if image else encoded}
@@ -272,7 +273,9 @@ def context_kwargs(
     return route_kwargs(flow, own, nested)
 
 
-def context_conditions(model, context, *, batch_size: int | None = None, nested: bool = False):
+def context_conditions(
+    model: Any, context: Any, *, batch_size: int | None = None, nested: bool = False
+) -> dict:
     """The keyword arguments routing `context` to the flow of `model` (a `FlowModel`):
     checked (`as_context`), encoded once by the model's encoder, handed to every coupling.
     `{}` for a model without context (which refuses a context).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -38,7 +40,7 @@ def first_examples(x, count: int) -> tf.Tensor:
     return tf.convert_to_tensor(np.asarray(x)[:count])
 
 
-def first_conditioned_examples(data, count: int) -> tuple[tf.Tensor, tf.Tensor]:
+def first_conditioned_examples(data: Any, count: int) -> tuple[tf.Tensor, tf.Tensor]:
     """Up to `count` `(x, condition)` examples from the start of `data`: a `(x, condition)`
     pair of arrays, or a `tf.data.Dataset` of `(x, condition, ...)` batches.
 
