@@ -47,6 +47,14 @@ CASES = {
     "GlowBlock": LayerCase(
         lambda: tl.GlowBlock(6, hidden_channels=8, name="glow_block"), (2, 4, 4, 3), (2, 4, 4, 6)
     ),
+    "ContextEncoder": LayerCase(
+        lambda: tl.ContextEncoder((5,), features=6, name="context_encoder"), (4, 5), (4, 6)
+    ),
+    "ContextEncoder_image": LayerCase(
+        lambda: tl.ContextEncoder((4, 4, 3), features=6, name="context_cnn"),
+        (2, 4, 4, 3),
+        (2, 4, 4, 6),
+    ),
     "ZeroConv2D": LayerCase(
         lambda: tl.ZeroConv2D(5, kernel_size=3, logscale_factor=2.0, name="zero_conv"),
         (2, 4, 4, 3),
@@ -62,7 +70,7 @@ NAMES = sorted(CASES)
 
 
 def test_every_public_layer_has_a_case():
-    covered = {name.split("_no_")[0] for name in CASES} | {"ParameterSet"}
+    covered = {name.split("_")[0] for name in CASES} | {"ParameterSet"}
     assert covered == set(tl.__all__)
 
 

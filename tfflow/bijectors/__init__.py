@@ -7,6 +7,7 @@ from tfflow.bijectors.actnorm import ActNorm
 from tfflow.bijectors.additive_coupling import AdditiveCoupling
 from tfflow.bijectors.affine_coupling import SCALE_FUNCTIONS, AffineCoupling
 from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
+from tfflow.bijectors.context_prior import ContextPrior
 from tfflow.bijectors.data_dependent import data_dependent_init
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.flow_bijector import (
@@ -33,6 +34,7 @@ __all__ = [
     "AdditiveCoupling",
     "AffineCoupling",
     "ClassConditionalPrior",
+    "ContextPrior",
     "FactorOut",
     "FlowBijector",
     "InvertibleConv1x1",

@@ -6,7 +6,8 @@ import keras
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.flow_bijector import FlowBijector, call_with_flat_batch, log_det_dtype
+from tfflow.bijectors.conditioning import run_conditioner
+from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
 from tfflow.bijectors.partitions import Partition
 
 __all__ = ["AdditiveCoupling"]
@@ -21,6 +22,9 @@ class AdditiveCoupling(FlowBijector):
     Args:
         conditioner: Keras layer mapping the conditioning part to the transformed part's size.
         partition: a `Partition` (NICE uses `"odd_even"` with alternating parity).
+            With a context (the conditional keyword argument `context`, an encoded context
+            tensor), the conditioner reads `concat(x1, context)`
+            (`tfflow.bijectors.conditioning`).
         validate_args: TFP's `validate_args`.
         name: bijector name.
 
@@ -49,38 +53,37 @@ class AdditiveCoupling(FlowBijector):
             name=name,
         )
 
-    def _shift(self, x_cond: tf.Tensor) -> tf.Tensor:
-        return self.partition.restrict(
-            tf.cast(
-                call_with_flat_batch(self.conditioner, x_cond, len(self.partition.event_shape)),
-                x_cond.dtype,
-            )
-        )
+    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None):
+        """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
+        return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
+
+    def _shift(self, x_cond: tf.Tensor, context: tf.Tensor | None = None) -> tf.Tensor:
+        return self.partition.restrict(self._conditioner_output(x_cond, context))
 
     def _zero_log_det(self, x: tf.Tensor) -> tf.Tensor:
         rank = len(self.partition.event_shape)
         return tf.zeros(tf.shape(x)[: tf.rank(x) - rank], log_det_dtype(x.dtype))
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x, context=None):
         x = check_float(x, self.name, "x")
         check_event(x, self.partition.event_shape, self.name, "x")
         x_cond, x_trans = self.partition.split(x)
-        y = self.partition.merge(x_cond, x_trans + self._shift(x_cond))
+        y = self.partition.merge(x_cond, x_trans + self._shift(x_cond, context))
         return y, self._zero_log_det(x)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y, context=None):
         y = check_float(y, self.name, "y")
         check_event(y, self.partition.event_shape, self.name, "y")
         y_cond, y_trans = self.partition.split(y)
-        x = self.partition.merge(y_cond, y_trans - self._shift(y_cond))
+        x = self.partition.merge(y_cond, y_trans - self._shift(y_cond, context))
         return x, self._zero_log_det(y)
 
-    def _forward_halves_and_log_det(self, first, second):
+    def _forward_halves_and_log_det(self, first, second, context=None):
         x_cond, x_trans = self.partition.roles(first, second)
-        y_trans = x_trans + self._shift(x_cond)
+        y_trans = x_trans + self._shift(x_cond, context)
         return (*self.partition.roles(x_cond, y_trans), None)
 
-    def _inverse_halves_and_log_det(self, first, second):
+    def _inverse_halves_and_log_det(self, first, second, context=None):
         y_cond, y_trans = self.partition.roles(first, second)
-        x_trans = y_trans - self._shift(y_cond)
+        x_trans = y_trans - self._shift(y_cond, context)
         return (*self.partition.roles(y_cond, x_trans), None)

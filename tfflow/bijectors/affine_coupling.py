@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.flow_bijector import FlowBijector, call_with_flat_batch, log_det_dtype
+from tfflow.bijectors.conditioning import run_conditioner
+from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
 from tfflow.bijectors.partitions import Partition
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
@@ -40,6 +41,9 @@ class AffineCoupling(FlowBijector):
             `partition.conditioner_input_shape`) to `2 * c` channels, where `c` is the last
             dim of `partition.transformed_shape`: first half shift `t`, second half `h`.
         partition: a `Partition` (half, odd_even, checkerboard or channel).
+            With a context (the conditional keyword argument `context`, an encoded context
+            tensor), the conditioner reads `concat(x1, context)` instead
+            (`tfflow.bijectors.conditioning`).
         scale_fn: one of `SCALE_FUNCTIONS`.
         log_scale_bound: bound on `|s|` for `"softclamp"` and `"sigmoid"`.
         validate_args: TFP's `validate_args`.
@@ -90,12 +94,15 @@ class AffineCoupling(FlowBijector):
             name=name,
         )
 
-    def _shift_and_scale(self, x_cond: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None):
+        """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
+        return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
+
+    def _shift_and_scale(
+        self, x_cond: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """`(t, s, exp(s))` from the conditioning part (restricted for masks)."""
-        params = tf.cast(
-            call_with_flat_batch(self.conditioner, x_cond, len(self.partition.event_shape)),
-            x_cond.dtype,
-        )
+        params = self._conditioner_output(x_cond, context)
         # tf.split's gradient is a concat, cheaper than slicing's StridedSliceGrad.
         shift, h = tf.split(params, 2, axis=-1)
         scale = None
@@ -123,33 +130,33 @@ class AffineCoupling(FlowBijector):
         check_event(x, self.partition.event_shape, self.name, arg)
         return x
 
-    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor):
+    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor, context=None):
         """`(y_trans, s)`: the transformed part and the per-element log-det terms."""
-        shift, log_scale, scale = self._shift_and_scale(x_cond)
+        shift, log_scale, scale = self._shift_and_scale(x_cond, context)
         return x_trans * scale + shift, tf.cast(log_scale, log_det_dtype(x_trans.dtype))
 
-    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor):
+    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor, context=None):
         """`(x_trans, s)`: the inverse log-det is `-sum(s)`."""
-        shift, log_scale, scale = self._shift_and_scale(y_cond)
+        shift, log_scale, scale = self._shift_and_scale(y_cond, context)
         # Division, not `* exp(-s)`: grappler fuses neg+exp into a slow CPU kernel.
         return (y_trans - shift) / scale, tf.cast(log_scale, log_det_dtype(y_trans.dtype))
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x, context=None):
         x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
-        y_trans, terms = self._forward_parts(x_cond, x_trans)
+        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y, context=None):
         y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
-        x_trans, terms = self._inverse_parts(y_cond, y_trans)
+        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
 
-    def _forward_halves_and_log_det(self, first, second):
+    def _forward_halves_and_log_det(self, first, second, context=None):
         x_cond, x_trans = self.partition.roles(first, second)
-        y_trans, terms = self._forward_parts(x_cond, x_trans)
+        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return (*self.partition.roles(x_cond, y_trans), terms)
 
-    def _inverse_halves_and_log_det(self, first, second):
+    def _inverse_halves_and_log_det(self, first, second, context=None):
         y_cond, y_trans = self.partition.roles(first, second)
-        x_trans, terms = self._inverse_parts(y_cond, y_trans)
+        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return (*self.partition.roles(y_cond, x_trans), terms)

@@ -44,6 +44,9 @@ class FactorOut(FlowBijector):
         learned_prior: fold Glow's learned conditional prior into the bijector.
         validate_args: TFP's `validate_args`.
         name: bijector name.
+
+    Conditional keyword arguments (e.g. a context for the couplings of `inner`) are those
+    of `inner`'s bijectors, keyed by their names as in `tfflow.bijectors.forward_and_log_det`.
     """
 
     def __init__(
@@ -89,11 +92,11 @@ class FactorOut(FlowBijector):
         mean, log_sigma = tf.split(params, 2, axis=-1)
         return mean, log_sigma
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x, **inner_kwargs):
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         x1, x2 = tf.split(x, [self.kept_channels, self.out_channels], axis=-1)
-        z_inner, ldj = forward_and_log_det(self.inner, x1)
+        z_inner, ldj = forward_and_log_det(self.inner, x1, **inner_kwargs)
         if self.learned_prior:
             mean, log_sigma = self._prior(x1)
             x2 = (x2 - mean) / tf.exp(log_sigma)
@@ -103,14 +106,14 @@ class FactorOut(FlowBijector):
         z = tf.concat([z2, tf.cast(z_inner, x.dtype)], axis=-1)
         return tf.ensure_shape(z, x.shape[:-3].concatenate([self._size])), ldj
 
-    def _inverse_and_log_det(self, z):
+    def _inverse_and_log_det(self, z, **inner_kwargs):
         z = check_float(z, self.name, "z")
         check_event(z, (self._size,), self.name, "z")
         h, w, _ = self.event_shape_
         batch = tf.shape(z)[:-1]
         z2, z_inner = tf.split(z, [self._out_size, self._size - self._out_size], axis=-1)
         x2 = tf.reshape(z2, tf.concat([batch, [h, w, self.out_channels]], 0))
-        x1, ldj = inverse_and_log_det(self.inner, z_inner)
+        x1, ldj = inverse_and_log_det(self.inner, z_inner, **inner_kwargs)
         if self.learned_prior:
             mean, log_sigma = self._prior(x1)
             x2 = x2 * tf.exp(log_sigma) + mean

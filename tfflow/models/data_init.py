@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -11,7 +13,12 @@ from tfflow.bijectors.actnorm import ActNorm
 from tfflow.bijectors.flow_bijector import walk_bijectors
 from tfflow.bijectors.scaling import Scaling
 
-__all__ = ["data_initialised_bijectors", "first_examples", "synchronise_across_workers"]
+__all__ = [
+    "first_conditioned_examples",
+    "data_initialised_bijectors",
+    "first_examples",
+    "synchronise_across_workers",
+]
 
 
 def data_initialised_bijectors(flow: tfp.bijectors.Bijector) -> list:
@@ -32,6 +39,35 @@ def first_examples(x: ArrayLike | tf.data.Dataset, count: int) -> tf.Tensor:
                 break
         return tf.concat(batches, 0)[:count]
     return tf.convert_to_tensor(np.asarray(x)[:count])
+
+
+def first_conditioned_examples(data: Any, count: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """Up to `count` `(x, condition)` examples from the start of `data`: a `(x, condition)`
+    pair of arrays, or a `tf.data.Dataset` of `(x, condition, ...)` batches.
+
+    Raises:
+        ValueError: if `data` does not hold pairs.
+    """
+    if isinstance(data, tf.data.Dataset):
+        xs, conditions, seen = [], [], 0
+        for element in data:
+            if not isinstance(element, tuple | list) or len(element) < 2:
+                raise ValueError(
+                    "A conditional model trains on `(x, condition)` pairs; the dataset "
+                    "yields single tensors."
+                )
+            xs.append(element[0])
+            conditions.append(element[1])
+            seen += int(element[0].shape[0])
+            if seen >= count:
+                break
+        return tf.concat(xs, 0)[:count], tf.concat(conditions, 0)[:count]
+    if not isinstance(data, tuple | list) or len(data) < 2:
+        raise ValueError("A conditional model trains on `(x, condition)` pairs; received `x` only.")
+    return (
+        tf.convert_to_tensor(np.asarray(data[0])[:count]),
+        tf.convert_to_tensor(np.asarray(data[1])[:count]),
+    )
 
 
 def synchronise_across_workers(bijectors: list, strategy: tf.distribute.Strategy) -> None:

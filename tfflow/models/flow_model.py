@@ -13,18 +13,23 @@ import tensorflow_probability as tfp
 from tfflow._compat.tf import in_multi_worker_mode
 from tfflow.bijectors.actnorm import data_dependent_init
 from tfflow.bijectors.class_conditional_prior import ClassConditionalPrior
+from tfflow.bijectors.context_prior import ContextPrior
 from tfflow.bijectors.flow_bijector import (
     collect_keras_layers,
     forward_and_log_det,
     inverse_and_log_det,
+    walk_bijectors,
 )
 from tfflow.bijectors.pixel_support import PixelSupport
+from tfflow.bijectors.recompute import Recompute
 from tfflow.callbacks.divergence_guard import DivergenceGuard
 from tfflow.callbacks.guard_state import GuardState
 from tfflow.dequantization import dequantize_pixels
 from tfflow.models import recipe
+from tfflow.models.context import context_conditions, context_encoder
 from tfflow.models.data_init import (
     data_initialised_bijectors,
+    first_conditioned_examples,
     first_examples,
     synchronise_across_workers,
 )
@@ -85,6 +90,16 @@ class FlowModel(keras.Model):
         dequantization: how `fit` treats integer pixels: `"uniform"` (add `U[0, 1)` noise
             each step) or `"none"` (train on the bin centres `k + 0.5`: a fit to the
             lattice, whose loss is not a likelihood of the data).
+        context_shape: makes the model context-conditional, `p(x | c)`: the shape of one
+            context, a vector `(k,)` or (image models) an image `(h, w, c)`. A shared
+            `ContextEncoder` encodes the context once per call and every coupling's
+            conditioner reads it (`tfflow.models.context`); `log_prob`, `bits_per_dim`,
+            `sample`, `encode`, `decode` take `context=` (one per example, or a single one
+            for all) and `fit` takes `(x, context)` pairs. Not combinable with `num_classes`
+            (pass a one-hot context instead) nor with `recompute=True`.
+        context_features: width of the context encoder (None: the raw context).
+        context_prior: end the flow with a learned context-dependent Gaussian prior
+            (`ContextPrior`, Glow's `ycond` generalised to any context).
         **kwargs: `keras.Model` arguments (`name`, ...).
     """
 
@@ -97,6 +112,9 @@ class FlowModel(keras.Model):
         learning_rate: float = 1e-3,
         num_classes: int | None = None,
         dequantization: str = "uniform",
+        context_shape: Iterable[int] | None = None,
+        context_features: int | None = 32,
+        context_prior: bool = False,
         **kwargs,
     ):
         # Never let Keras cast inputs to a mixed-precision compute dtype: pixel values and
@@ -127,6 +145,14 @@ class FlowModel(keras.Model):
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(f"`num_classes` must be None or >= 2; received {num_classes!r}.")
         self.num_classes = None if num_classes is None else int(num_classes)
+        self.context_shape = None if context_shape is None else tuple(int(d) for d in context_shape)
+        self.context_features = None if context_features is None else int(context_features)
+        self.context_prior = bool(context_prior)
+        if self.context_prior and context_shape is None:
+            raise ValueError("`context_prior=True` needs a `context_shape`; received None.")
+        self.context_encoder = context_encoder(
+            self.context_shape, self.context_features, data_shape=shape, num_classes=num_classes
+        )
         self.event_size = int(np.prod(shape))
         # Flow states, log-dets and the prior use the policy's variable dtype (float32 under
         # mixed precision); conditioner networks compute in the policy's compute dtype.
@@ -137,7 +163,17 @@ class FlowModel(keras.Model):
         if self.num_classes is not None:
             prior = ClassConditionalPrior(self.event_size, self.num_classes, name="class_prior")
             flow = tfb.Chain([prior, flow], name=f"{flow.name}_conditional")
+        if self.context_prior:
+            prior = ContextPrior(self.event_size, name="context_prior")
+            flow = tfb.Chain([prior, flow], name=f"{flow.name}_conditional")
         self.flow = flow
+        if self.context_shape is not None and any(
+            isinstance(b, Recompute) for b in walk_bijectors(flow)
+        ):
+            raise ValueError(
+                "`recompute=True` cannot be combined with `context_shape`: recomputed steps "
+                "pass no gradient to the context encoder."
+            )
         # Keras 3 does not track TFP bijectors (tf.Modules); owning their layers here makes
         # `fit`, checkpoints and `model.save` see every parameter.
         self.flow_layers = collect_keras_layers(self.flow)
@@ -148,8 +184,13 @@ class FlowModel(keras.Model):
         # distribution strategies and `summary()` see the full model before training.
         dummy_value = 0.5 * 2.0**self.n_bits if self.pixels else 0.0
         dummy_labels = None if self.num_classes is None else tf.zeros([1], tf.int32)
+        dummy_context = None
+        if self.context_shape is not None:
+            dummy_context = tf.zeros((1,) + self.context_shape, self.flow_dtype)
         self.log_prob(
-            tf.fill((1,) + shape, tf.constant(dummy_value, self.flow_dtype)), labels=dummy_labels
+            tf.fill((1,) + shape, tf.constant(dummy_value, self.flow_dtype)),
+            labels=dummy_labels,
+            context=dummy_context,
         )
         self.built = True
 
@@ -185,36 +226,62 @@ class FlowModel(keras.Model):
             arg=arg,
         )
 
-    def _conditions(self, labels, batch_shape=None) -> dict:
-        return label_conditions(labels, self.num_classes, batch_shape)
+    def _conditions(self, labels, batch_shape=None, context=None, x=None) -> dict:
+        """Flat per-bijector keyword arguments routing `labels` and `context`."""
+        size = x.shape[0] if x is not None and x.shape.rank else None
+        return label_conditions(labels, self.num_classes, batch_shape) | context_conditions(
+            self, context, batch_size=None if size is None else int(size)
+        )
+
+    def bijector_kwargs(self, labels=None, context=None) -> dict:
+        """Conditional keyword arguments for `self.flow`, `self.bijector` and
+        `self.distribution` in TFP's layout (nested by `Chain` part names), so that
+        `model.distribution.log_prob(x, bijector_kwargs=model.bijector_kwargs(context=c))`
+        equals `model.log_prob(x, context=c)` (likewise `labels=`).
+
+        Args:
+            labels: class labels of a class-conditional model.
+            context: the context of a context-conditional model (one per example, or a
+                single one for all).
+
+        Raises:
+            ValueError, TypeError: as `log_prob` does for bad `labels` or `context`.
+        """
+        return label_conditions(labels, self.num_classes) | context_conditions(
+            self, context, nested=True
+        )
 
     # ----- densities ----------------------------------------------------------------------------
     @tf.autograph.experimental.do_not_convert
-    def log_prob(self, x, labels=None, training: bool | None = None) -> tf.Tensor:
-        """Exact `log p(x)` (or `log p(x | labels)`) in nats, one value per example."""
+    def log_prob(self, x, labels=None, training: bool | None = None, *, context=None) -> tf.Tensor:
+        """Exact `log p(x)` (`log p(x | labels)`, `log p(x | context)`) in nats per example."""
         x = self._as_data(x)
-        conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
+        conditions = self._conditions(
+            labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)], context, x
+        )
         z, log_det = forward_and_log_det(self.flow, x, **conditions)
         return self.latent_log_prob(z) + tf.cast(
             log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
         )
 
-    def bits_per_dim(self, x, labels=None) -> tf.Tensor:
+    def bits_per_dim(self, x, labels=None, *, context=None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`: bits per dimension on the data's scale."""
-        return nats_to_bits_per_dim(-self.log_prob(x, labels), self.event_size)
+        return nats_to_bits_per_dim(-self.log_prob(x, labels, context=context), self.event_size)
 
     @tf.autograph.experimental.do_not_convert
-    def encode(self, x, labels=None) -> tf.Tensor:
+    def encode(self, x, labels=None, *, context=None) -> tf.Tensor:
         """Data -> latent `z` of shape `(batch, D)`."""
         x = self._as_data(x)
-        conditions = self._conditions(labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)])
+        conditions = self._conditions(
+            labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)], context, x
+        )
         return forward_and_log_det(self.flow, x, **conditions)[0]
 
     @tf.autograph.experimental.do_not_convert
-    def decode(self, z, labels=None) -> tf.Tensor:
+    def decode(self, z, labels=None, *, context=None) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
         z = as_latent(z, event_size=self.event_size, dtype=self.flow_dtype)
-        conditions = self._conditions(labels, tf.shape(z)[:-1])
+        conditions = self._conditions(labels, tf.shape(z)[:-1], context, z)
         return inverse_and_log_det(self.flow, z, **conditions)[0]
 
     @tf.autograph.experimental.do_not_convert
@@ -224,6 +291,8 @@ class FlowModel(keras.Model):
         temperature: float = 1.0,
         seed: int | None = None,
         labels=None,
+        *,
+        context=None,
     ) -> tf.Tensor:
         """Draws `num_samples` examples, with latent noise scaled by `temperature`.
 
@@ -232,6 +301,9 @@ class FlowModel(keras.Model):
             temperature: scale of the latent noise (Glow samples at 0.7); >= 0 and finite.
             seed: integer seed; the same seed gives the same samples (stateless RNG).
             labels: class labels for class-conditional models (a scalar or one per sample).
+            context: the context of a context-conditional model: one per sample
+                (`(num_samples,) + context_shape`) or a single one for all samples
+                (`context_shape` or `(1,) + context_shape`).
         """
         if isinstance(num_samples, int | np.integer) and num_samples <= 0:
             raise ValueError(f"`num_samples` must be a positive integer; received {num_samples}.")
@@ -240,7 +312,7 @@ class FlowModel(keras.Model):
         ):
             raise ValueError(f"`temperature` must be finite and >= 0; received {temperature!r}.")
         z = self.draw_latent(num_samples, temperature, seed)
-        return self.decode(z, labels=labels)
+        return self.decode(z, labels=labels, context=context)
 
     def latent_log_prob(self, z: tf.Tensor) -> tf.Tensor:
         """`log p_base(z)` of flat latents `(batch, D)`, one value per example."""
@@ -258,6 +330,8 @@ class FlowModel(keras.Model):
     # ----- Keras --------------------------------------------------------------------------------
     def call(self, inputs, training=None):
         if isinstance(inputs, tuple | list):
+            if self.context_shape is not None:
+                return self.log_prob(inputs[0], training=training, context=inputs[1])
             return self.log_prob(inputs[0], inputs[1], training=training)
         return self.log_prob(inputs, training=training)
 
@@ -338,14 +412,26 @@ class FlowModel(keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     def _unpack(self, data):
-        """`x`, or `(x, labels)` for class-conditional models, from a `fit` element."""
+        """`x`, or `(x, labels)` / `(x, context)` for conditional models, from a `fit`
+        element (`fit((x, context))` hands the pair as a one-element tuple)."""
+        if isinstance(data, tuple | list) and len(data) == 1 and isinstance(data[0], tuple | list):
+            data = data[0]
+        conditional = self.num_classes is not None or self.context_shape is not None
         if isinstance(data, tuple | list):
-            if self.num_classes is not None:
-                return (data[0], data[1])
-            return data[0]
+            if conditional:
+                if len(data) < 2:
+                    data = data[0]
+                else:
+                    return (data[0], data[1])
+            else:
+                return data[0]
         if self.num_classes is not None:
             raise ValueError(
                 "A class-conditional model trains on `(x, labels)` pairs; received `x` only."
+            )
+        if self.context_shape is not None:
+            raise ValueError(
+                "A context-conditional model trains on `(x, context)` pairs; received `x` only."
             )
         return data
 
@@ -419,19 +505,24 @@ class FlowModel(keras.Model):
         """Whether a data-initialised bijector (ActNorm, Scaling) is still uninitialised."""
         return any(not b.initialized for b in data_initialised_bijectors(self.flow))
 
-    def initialize(self, x, labels=None) -> None:
-        """Data-dependent initialisation (ActNorm) from a batch `x`; a no-op once done."""
+    def initialize(self, x, labels=None, *, context=None) -> None:
+        """Data-dependent initialisation (ActNorm) from a batch `x` (with its `context` for
+        a context-conditional model); a no-op once done."""
         if self.num_classes is not None and labels is None:
             labels = tf.zeros(tf.shape(tf.convert_to_tensor(x))[:1], tf.int32)
         with data_dependent_init():
-            self.encode(x, labels)
+            self.encode(x, labels, context=context)
 
     def initialize_from(self, x, init_examples: int = 512) -> None:
         """Data-dependent init from the first `init_examples` examples of `x` (an array, or a
         `tf.data.Dataset` of batches or `(x, ...)` batches), agreed across the workers of a
         multi-worker strategy; a no-op once initialised or for `x=None`."""
         if self.needs_initialization() and x is not None:
-            self.initialize(first_examples(x, init_examples))
+            if self.context_shape is not None:
+                examples, context = first_conditioned_examples(x, init_examples)
+                self.initialize(examples, context=context)
+            else:
+                self.initialize(first_examples(x, init_examples))
             synchronise_across_workers(
                 data_initialised_bijectors(self.flow), self.distribute_strategy
             )
@@ -457,7 +548,8 @@ class FlowModel(keras.Model):
         restores the last good weights and raises `NonFiniteInputError` or
         `TrainingDivergedError` out of `fit`, before Keras ends the epoch.
         """
-        self.initialize_from(x, init_examples)
+        pairs = self.context_shape is not None and y is not None
+        self.initialize_from((x, y) if pairs else x, init_examples)
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if guard is True:
             guard = DivergenceGuard()
@@ -490,4 +582,7 @@ class FlowModel(keras.Model):
             "learning_rate": self.learning_rate,
             "num_classes": self.num_classes,
             "dequantization": self.dequantization,
+            "context_shape": None if self.context_shape is None else list(self.context_shape),
+            "context_features": self.context_features,
+            "context_prior": self.context_prior,
         }

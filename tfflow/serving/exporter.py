@@ -236,6 +236,7 @@ def export(
                 model.n_bits,
                 batch_size=min(2, module.max_samples),
                 num_classes=model.num_classes,
+                context_shape=model.context_shape,
             )
             write_warmup_requests(extra, export_dir.name, requests)
         # Durable before visible: the files, their folders and the temporary folder's own

@@ -51,7 +51,9 @@ class ServedModel:
 
     Methods mirror `FlowModel` and return tensors; they call the SavedModel's signatures.
     For a class-conditional export (`conditional`), every method needs `labels`: integers in
-    `[0, num_classes)`, one per example (or a scalar, used for the whole batch).
+    `[0, num_classes)`, one per example (or a scalar, used for the whole batch). For a
+    context-conditional export (`context_shape` set), every method needs `context`: one per
+    example, `(batch,) + context_shape`, or a single one (`context_shape`) for all.
 
     Args:
         version_dir: a SavedModel version folder written by `tfflow.export`.
@@ -68,6 +70,8 @@ class ServedModel:
         card: the model card (`assets.extra/tfflow_model.json`), `{}` if absent.
         conditional: whether the signatures take `labels` (a class-conditional model).
         num_classes: the number of classes (from the card; None if unconditional or unknown).
+        context_shape: the shape of one context (from the signatures); None for an export
+            without a context.
         max_samples: the `sample` signature's cap on `num_samples` (from the card; None for
             an export that predates the limit).
     """
@@ -90,6 +94,10 @@ class ServedModel:
         self.data_shape = tuple(int(d) for d in spec.shape[1:])
         self.pixels = "log_prob_uint8" in self.signatures
         self.conditional = "labels" in self.signatures["log_prob"].structured_input_signature[1]
+        context_spec = self.signatures["log_prob"].structured_input_signature[1].get("context")
+        self.context_shape = (
+            None if context_spec is None else tuple(int(d) for d in context_spec.shape[1:])
+        )
         num_classes = self.card.get("num_classes")
         self.num_classes = int(num_classes) if self.conditional and num_classes else None
         self.max_samples = (self.card.get("serving_limits") or {}).get("max_samples")
@@ -136,21 +144,51 @@ class ServedModel:
             array = np.full([count], array, np.int32)
         return {"labels": tf.constant(array, tf.int32)}
 
-    def _densities(self, x, labels) -> dict[str, tf.Tensor]:
+    def _context(self, context, count: int) -> dict[str, tf.Tensor]:
+        """`{"context": float32 batch}` for a context-conditional export (`{}` otherwise), or
+        raises; a single context (shape `context_shape`) is repeated `count` times."""
+        if self.context_shape is None:
+            if context is not None:
+                raise ValueError(
+                    "`context` given to a model without a context: this export takes no `context`."
+                )
+            return {}
+        shape = self.context_shape
+        if context is None:
+            raise ValueError(
+                f"This exported model is context-conditional: pass `context` of shape "
+                f"(batch, {', '.join(map(str, shape))}) or {shape}."
+            )
+        array = context.numpy() if isinstance(context, tf.Tensor) else np.asarray(context)
+        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+            raise TypeError(f"`context` must be floating point; received dtype {array.dtype}.")
+        if array.shape == shape:
+            array = np.broadcast_to(array, (count,) + shape)
+        if array.ndim != len(shape) + 1 or tuple(array.shape[1:]) != shape:
+            raise ValueError(
+                f"`context` must have shape (batch, {', '.join(map(str, shape))}) or {shape}; "
+                f"received shape {array.shape}."
+            )
+        return {"context": tf.constant(array, tf.float32)}
+
+    def _conditions(self, labels, context, count: int) -> dict[str, tf.Tensor]:
+        return self._labels(labels, count) | self._context(context, count)
+
+    def _densities(self, x, labels, context) -> dict[str, tf.Tensor]:
         x = self._as_data(x)
         count = int(x.shape[0]) if x.shape.rank else 1
-        return self.signatures["log_prob"](x=x, **self._labels(labels, count))
+        return self.signatures["log_prob"](x=x, **self._conditions(labels, context, count))
 
-    def log_prob(self, x, labels=None) -> tf.Tensor:
-        """`log p(x)` (or `log p(x | labels)`) in nats per example.
+    def log_prob(self, x, labels=None, *, context=None) -> tf.Tensor:
+        """`log p(x)` (`log p(x | labels)`, `log p(x | context)`) in nats per example.
 
         Integer pixels are scored at bin centres `k + 0.5`.
         """
-        return self._densities(x, labels)["log_prob"]
+        return self._densities(x, labels, context)["log_prob"]
 
-    def bits_per_dim(self, x, labels=None) -> tf.Tensor:
+    def bits_per_dim(self, x, labels=None, *, context=None) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`."""
-        return self._densities(x, labels)["bits_per_dim"]
+        return self._densities(x, labels, context)["bits_per_dim"]
 
     def sample(
         self,
@@ -160,6 +198,7 @@ class ServedModel:
         labels=None,
         *,
         as_uint8: bool = False,
+        context=None,
     ) -> tf.Tensor:
         """Samples as `model.sample(num_samples, temperature, seed, labels=labels)` draws them.
 
@@ -170,12 +209,15 @@ class ServedModel:
             labels: class-conditional models only: one label per sample, or a single label
                 (scalar or length-1) for all of them.
             as_uint8: return the 8-bit `samples_uint8` output (pixel models only).
+            context: context-conditional models only: one context per sample, or a single
+                one (`context_shape` or `(1,) + context_shape`) for all of them.
         """
         outputs = self.signatures["sample"](
             num_samples=tf.constant(num_samples, tf.int32),
             temperature=tf.constant(temperature, tf.float32),
             seed=tf.constant(seed, tf.int64),
             **self._labels(labels, 1),
+            **self._context(context, 1),
         )
         if as_uint8:
             if "samples_uint8" not in outputs:
@@ -185,17 +227,17 @@ class ServedModel:
             return outputs["samples_uint8"]
         return outputs["samples"]
 
-    def encode(self, x, labels=None) -> tf.Tensor:
+    def encode(self, x, labels=None, *, context=None) -> tf.Tensor:
         """Data -> latent `z` of shape `(batch, D)`."""
         x = self._as_data(x)
         count = int(x.shape[0]) if x.shape.rank else 1
-        return self.signatures["encode"](x=x, **self._labels(labels, count))["z"]
+        return self.signatures["encode"](x=x, **self._conditions(labels, context, count))["z"]
 
-    def decode(self, z, labels=None) -> tf.Tensor:
+    def decode(self, z, labels=None, *, context=None) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
         z = tf.constant(z.numpy() if isinstance(z, tf.Tensor) else np.asarray(z), tf.float32)
         count = int(z.shape[0]) if z.shape.rank else 1
-        return self.signatures["decode"](z=z, **self._labels(labels, count))["x"]
+        return self.signatures["decode"](z=z, **self._conditions(labels, context, count))["x"]
 
     def to_model(self, check: bool = True):
         """Rebuilds the Python `FlowModel` (from the card's config) with the exported weights.
@@ -237,8 +279,13 @@ class ServedModel:
             if self.conditional:
                 classes = getattr(model, "num_classes", None) or 1
                 labels = np.arange(len(probe), dtype=np.int32) % classes
-            want = self.log_prob(probe, labels).numpy()
-            got = model.log_prob(probe, labels).numpy()
+            context = None
+            if self.context_shape is not None:
+                rng = np.random.default_rng(1)
+                context = rng.standard_normal((len(probe),) + self.context_shape)
+                context = context.astype(np.float32)
+            want = self.log_prob(probe, labels, context=context).numpy()
+            got = model.log_prob(probe, labels, context=context).numpy()
             if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
                 raise ValueError(
                     f"A {name} rebuilt from {str(self.path)!r} does not reproduce the exported "

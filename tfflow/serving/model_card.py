@@ -94,6 +94,11 @@ def build_model_card(
         "prior": model.prior,
         # Class-conditional models (an int) take `labels` in [0, num_classes) in every signature.
         "num_classes": model.num_classes,
+        # Context-conditional models (a list) take a float32 `context` of shape
+        # `[batch] + context_shape` in every signature.
+        "context_shape": None
+        if getattr(model, "context_shape", None) is None
+        else list(model.context_shape),
         "training_dataset": metadata.get("dataset"),
         "test_bits_per_dim": metadata.get("test_bits_per_dim"),
         "test_log_prob": metadata.get("test_log_prob"),

@@ -127,6 +127,35 @@ def _check_labels(
     return tf.broadcast_to(flat, tf.reshape(count, [1])) if broadcast else flat
 
 
+def _check_context(
+    context: tf.Tensor, count: tf.Tensor, context_shape: tuple[int, ...], broadcast: bool = False
+) -> tf.Tensor:
+    """Run-time check of a `context` batch: `(count,) + context_shape` floats.
+
+    With `broadcast`, a batch of one context is also accepted and repeated `count` times.
+    """
+    context = _check_batch(context, context_shape, "context")
+    size = tf.shape(context, out_type=tf.int32)[0]
+    length_ok = tf.equal(size, count)
+    if broadcast:
+        length_ok = tf.logical_or(length_ok, tf.equal(size, 1))
+    expected = "`num_samples` (or 1)" if broadcast else "the batch size"
+    check = tf.debugging.Assert(
+        length_ok,
+        [
+            f"`context` must hold one context per example, {expected} of them; received",
+            size,
+            "for `num_samples` =" if broadcast else "for a batch of",
+            count,
+        ],
+    )
+    with tf.control_dependencies([check]):
+        context = tf.identity(context)
+    if broadcast:
+        context = tf.broadcast_to(context, tf.concat([tf.reshape(count, [1]), context_shape], 0))
+    return context
+
+
 class ServingModule(tf.Module):
     """The serving view of a `FlowModel`: its variables and `tf.function` signatures.
 
@@ -159,6 +188,11 @@ class ServingModule(tf.Module):
     equal `model.sample(num_samples, temperature, seed, labels=labels)`. Labels outside
     `[0, num_classes)` or of the wrong length fail with `InvalidArgumentError` naming
     `labels` (and the valid range). Unconditional models have no `labels` input.
+
+    For a context-conditional model (`context_shape` set) every signature takes one more
+    input instead, `context` (float32, shape `(None,) + context_shape`): one context per
+    example of `x`/`z`, or for `sample` either `num_samples` contexts or one for all. A
+    context of another shape or count fails with `InvalidArgumentError` naming `context`.
 
     The `*_any_shape` attributes are the validating functions the signatures call, traced
     for inputs of any shape; they exist so the in-graph checks can be exercised directly.
@@ -197,26 +231,37 @@ class ServingModule(tf.Module):
         self._build_functions(model)
 
     # The model is only ever captured by the closures below, never stored as an attribute.
-    # Each function takes `(inputs..., *labels)`: `labels` is appended to every input
-    # signature of a class-conditional model and absent otherwise, so unconditional models
-    # keep exactly their signatures.
+    # Each function takes `(inputs..., *condition)`: `labels` (class-conditional models) or
+    # `context` (context-conditional ones) is appended to every input signature, and absent
+    # otherwise, so unconditional models keep exactly their signatures.
     def _build_functions(self, model: FlowModel) -> None:
         data_shape = tuple(model.data_shape)
         event_size = int(model.event_size)
         pixels, n_bits = bool(model.pixels), int(model.n_bits)
         num_classes = model.num_classes
+        context_shape = model.context_shape
         max_samples = self.max_samples
 
         def with_labels(specs: list[tf.TensorSpec], labels_spec: tf.TensorSpec) -> list:
+            if context_shape is not None:
+                any_shape = labels_spec.shape.rank is None
+                spec = tf.TensorSpec(
+                    None if any_shape else (None,) + context_shape, tf.float32, name="context"
+                )
+                return specs + [spec]
             return specs + [labels_spec] if num_classes is not None else specs
 
-        def batch_labels(labels: tuple, batch: tf.Tensor) -> tf.Tensor | None:
+        def batch_labels(labels: tuple, batch: tf.Tensor) -> dict:
+            """The model's keyword arguments for the condition of a batch (checked)."""
+            count = tf.shape(batch, out_type=tf.int32)[0]
+            if context_shape is not None:
+                return {"context": _check_context(labels[0], count, context_shape)}
             if num_classes is None:
-                return None
-            return _check_labels(labels[0], tf.shape(batch, out_type=tf.int32)[0], num_classes)
+                return {}
+            return {"labels": _check_labels(labels[0], count, num_classes)}
 
-        def densities(x: tf.Tensor, labels: tf.Tensor | None) -> dict[str, tf.Tensor]:
-            log_prob = tf.cast(model.log_prob(x, labels), tf.float32)
+        def densities(x: tf.Tensor, conditions: dict) -> dict[str, tf.Tensor]:
+            log_prob = tf.cast(model.log_prob(x, **conditions), tf.float32)
             return {
                 "log_prob": log_prob,
                 "bits_per_dim": nats_to_bits_per_dim(-log_prob, event_size),
@@ -233,7 +278,7 @@ class ServingModule(tf.Module):
         @tf.function(input_signature=with_labels([any_float], any_int))
         def encode_any_shape(x, *labels):
             x = _check_batch(x, data_shape, "x")
-            return {"z": tf.cast(model.encode(x, batch_labels(labels, x)), tf.float32)}
+            return {"z": tf.cast(model.encode(x, **batch_labels(labels, x)), tf.float32)}
 
         # Not inlined: grappler would otherwise fuse `z * temperature` with the first ops of
         # the decoder (e.g. NICE's scaling), reordering float products, and samples would no
@@ -244,7 +289,7 @@ class ServingModule(tf.Module):
         )
         def decode_any_shape(z, *labels):
             z = _check_batch(z, (event_size,), "z")
-            return {"x": tf.cast(model.decode(z, batch_labels(labels, z)), tf.float32)}
+            return {"x": tf.cast(model.decode(z, **batch_labels(labels, z)), tf.float32)}
 
         @tf.function(
             input_signature=with_labels(
@@ -284,7 +329,11 @@ class ServingModule(tf.Module):
             with tf.control_dependencies(checks):
                 num_samples = tf.identity(num_samples)
             decode_args = []
-            if num_classes is not None:
+            if context_shape is not None:
+                decode_args.append(
+                    _check_context(labels[0], num_samples, context_shape, broadcast=True)
+                )
+            elif num_classes is not None:
                 decode_args.append(
                     _check_labels(labels[0], num_samples, num_classes, broadcast=True)
                 )

@@ -27,13 +27,15 @@ def warmup_inputs(
     n_bits: int,
     batch_size: int = 2,
     num_classes: int | None = None,
+    context_shape: tuple[int, ...] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Signature name -> inputs of the warm-up requests (`log_prob` and `sample`).
 
     The `log_prob` batch sits in the middle of the data range (mid-grey for pixel models) so
     it is a valid, finite request for every model. For a class-conditional model
     (`num_classes` set) both requests also carry int32 `labels`, one per example, cycling
-    through the classes.
+    through the classes; for a context-conditional model (`context_shape` set) a float32
+    `context` of zeros, one per example.
     """
     value = 0.5 * 2.0**n_bits if pixels else 0.0
     requests = {
@@ -48,6 +50,10 @@ def warmup_inputs(
         labels = np.arange(batch_size, dtype=np.int32) % int(num_classes)
         for inputs in requests.values():
             inputs["labels"] = labels
+    if context_shape is not None:
+        context = np.zeros((batch_size,) + tuple(context_shape), np.float32)
+        for inputs in requests.values():
+            inputs["context"] = context
     return requests
 
 
