@@ -8,7 +8,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.flow_bijector import FlowBijector, call_with_flat_batch, log_det_dtype
+from tfflow.bijectors.conditioning import run_conditioner
+from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
 from tfflow.bijectors.partitions import Partition
 
 tfb = tfp.bijectors
@@ -47,7 +48,9 @@ class SplineCoupling(FlowBijector):
     Args:
         conditioner: Keras layer mapping the conditioning part (shape
             `partition.conditioner_input_shape`) to `(3 K - 1) * c` channels, where `c` is
-            the last dim of `partition.transformed_shape`; read as `(c, 3 K - 1)`.
+            the last dim of `partition.transformed_shape`; read as `(c, 3 K - 1)`. With a
+            context (the conditional keyword argument `context`, an encoded context tensor),
+            the conditioner reads `concat(x1, context)` (`tfflow.bijectors.conditioning`).
         partition: a `Partition` (half, odd_even, checkerboard or channel).
         num_bins: number of spline bins `K` (>= 2).
         bound: half-width `B` of the spline interval `[-B, B]`.
@@ -116,16 +119,15 @@ class SplineCoupling(FlowBijector):
             name=name,
         )
 
-    def _conditioner_output(self, x_cond: tf.Tensor) -> tf.Tensor:
-        """The conditioner's raw output for the conditioning part, in `x_cond`'s dtype."""
-        return tf.cast(
-            call_with_flat_batch(self.conditioner, x_cond, len(self.partition.event_shape)),
-            x_cond.dtype,
-        )
+    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None):
+        """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
+        return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
 
-    def _spline(self, x_cond: tf.Tensor, dtype: tf.DType) -> tfb.RationalQuadraticSpline:
+    def _spline(
+        self, x_cond: tf.Tensor, dtype: tf.DType, context: tf.Tensor | None = None
+    ) -> tfb.RationalQuadraticSpline:
         """The elementwise spline for the transformed part, parameterised by `x_cond`."""
-        params = tf.cast(self._conditioner_output(x_cond), dtype)
+        params = tf.cast(self._conditioner_output(x_cond, context), dtype)
         k = self.num_bins
         channels = self.partition.transformed_shape[-1]
         shape = tf.concat([tf.shape(params)[:-1], [channels, -1]], 0)
@@ -154,42 +156,42 @@ class SplineCoupling(FlowBijector):
         check_event(x, self.partition.event_shape, self.name, arg)
         return x
 
-    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor):
+    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor, context=None):
         """`(y_trans, terms)`: the transformed part and the per-element log-derivatives."""
         # Half-precision inputs run the spline in float32 (its knot search and log-derivative
         # lose too much in float16); the output keeps the input dtype.
         dtype = log_det_dtype(x_trans.dtype)
-        spline = self._spline(x_cond, dtype)
+        spline = self._spline(x_cond, dtype, context)
         x = tf.cast(x_trans, dtype)
         y = spline.forward(x)
         terms = self.partition.restrict(spline.forward_log_det_jacobian(x, event_ndims=0))
         return tf.cast(y, x_trans.dtype), terms
 
-    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor):
+    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor, context=None):
         """`(x_trans, terms)`: terms are the forward log-derivatives at `x_trans`, so the
         inverse log-det is minus their sum."""
         dtype = log_det_dtype(y_trans.dtype)
-        spline = self._spline(y_cond, dtype)
+        spline = self._spline(y_cond, dtype, context)
         x = spline.inverse(tf.cast(y_trans, dtype))
         terms = self.partition.restrict(spline.forward_log_det_jacobian(x, event_ndims=0))
         return tf.cast(x, y_trans.dtype), terms
 
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x, context=None):
         x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
-        y_trans, terms = self._forward_parts(x_cond, x_trans)
+        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y, context=None):
         y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
-        x_trans, terms = self._inverse_parts(y_cond, y_trans)
+        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
 
-    def _forward_halves_and_log_det(self, first, second):
+    def _forward_halves_and_log_det(self, first, second, context=None):
         x_cond, x_trans = self.partition.roles(first, second)
-        y_trans, terms = self._forward_parts(x_cond, x_trans)
+        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return (*self.partition.roles(x_cond, y_trans), terms)
 
-    def _inverse_halves_and_log_det(self, first, second):
+    def _inverse_halves_and_log_det(self, first, second, context=None):
         y_cond, y_trans = self.partition.roles(first, second)
-        x_trans, terms = self._inverse_parts(y_cond, y_trans)
+        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return (*self.partition.roles(y_cond, x_trans), terms)
