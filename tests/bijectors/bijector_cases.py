@@ -57,6 +57,17 @@ def _additive(kind: str, shape, parity: int, conv: bool) -> Callable:
     return make
 
 
+def _spline(kind: str, shape, parity: int, conv: bool, num_bins: int = 4) -> Callable:
+    def make():
+        partition = tb.Partition(kind, shape, parity)
+        out = tb.spline_parameter_count(num_bins) * partition.transformed_shape[-1]
+        net = tl.GlowBlock(out, 8) if conv else tl.MLP(out, 16, 2)
+        # A small bound, so standard-normal inputs cover both the spline and its linear tails.
+        return tb.SplineCoupling(net, partition, num_bins=num_bins, bound=1.5)
+
+    return make
+
+
 def _resnet_affine():
     partition = tb.Partition("checkerboard", (4, 4, 2), 0)
     net = tl.ResNet(4, hidden_channels=8, residual_blocks=1)
@@ -96,6 +107,10 @@ CASES: dict[str, Case] = {
     "affine_channel_sigmoid": Case(_affine("channel", (2, 2, 4), 1, "sigmoid", True), (2, 2, 4)),
     "affine_channel_exp": Case(_affine("channel", (2, 2, 3), 0, "exp", True), (2, 2, 3)),
     "affine_resnet_checkerboard": Case(_resnet_affine, (4, 4, 2)),
+    "spline_half": Case(_spline("half", (5,), 1, False), (5,)),
+    "spline_odd_even": Case(_spline("odd_even", (6,), 0, False, num_bins=2), (6,)),
+    "spline_checkerboard": Case(_spline("checkerboard", (4, 4, 2), 0, True), (4, 4, 2)),
+    "spline_channel": Case(_spline("channel", (2, 2, 3), 1, True), (2, 2, 3)),
     "squeeze": Case(tb.Squeeze, (4, 2, 3), trainable=False),
     "reverse_permutation": Case(lambda: tb.reverse_permutation(5), (5,), trainable=False),
     "random_permutation": Case(

@@ -180,15 +180,18 @@ def test_one_pass_traversal_matches_tfp_methods():
 
 
 def _halves_chain(event_shape, conv: bool) -> tfb.Chain:
-    """Couplings on halves (both parities, affine and additive) around a bijector that does
+    """Couplings on halves (both parities, affine, additive and spline) around a bijector that does
     not take halves, so the traversal runs, joins and splits again."""
 
     def coupling(parity, scale_fn=None):
         partition = tb.Partition("channel" if conv else "half", event_shape, parity)
-        out = partition.transformed_shape[-1] * (1 if scale_fn is None else 2)
+        per_element = {None: 1, "spline": tb.spline_parameter_count(4)}.get(scale_fn, 2)
+        out = partition.transformed_shape[-1] * per_element
         net = tl.GlowBlock(out, 8) if conv else tl.MLP(out, 8, 1)
         if scale_fn is None:
             return tb.AdditiveCoupling(net, partition)
+        if scale_fn == "spline":
+            return tb.SplineCoupling(net, partition, num_bins=4, bound=1.0)
         return tb.AffineCoupling(net, partition, scale_fn=scale_fn)
 
     steps = [
@@ -198,6 +201,7 @@ def _halves_chain(event_shape, conv: bool) -> tfb.Chain:
         tb.ActNorm(event_shape),
         coupling(1, "softclamp"),
         coupling(0, "exp"),
+        coupling(1, "spline"),
     ]
     return tfb.Chain(list(reversed(steps)))
 

@@ -25,6 +25,15 @@ MODELS = {
     "glow_additive": lambda: tfflow.Glow(
         (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, coupling="additive"
     ),
+    "glow_spline": lambda: tfflow.Glow(
+        (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, coupling="spline", num_bins=3
+    ),
+    "nice_spline": lambda: tfflow.NICE(
+        (8,), coupling_layers=2, hidden_layers=1, hidden_units=16, coupling="spline", num_bins=3
+    ),
+    "realnvp_vector_spline": lambda: tfflow.RealNVP(
+        (6,), coupling_layers=2, hidden_units=16, coupling="spline", num_bins=4, spline_bound=2.0
+    ),
 }
 
 

@@ -186,7 +186,7 @@ def test_bad_sampling_arguments(kwargs, message):
         (lambda: __import__("tfflow").Glow((6, 6, 1), levels=2), "divisible by 2\\*\\*levels = 4"),
         (lambda: __import__("tfflow").NICE((7,)), "D even"),
         (lambda: __import__("tfflow").RealNVP((4, 4)), "must be \\(D,\\) or"),
-        (lambda: __import__("tfflow").Glow((8, 8, 1), coupling="spline"), "`coupling` must be"),
+        (lambda: __import__("tfflow").Glow((8, 8, 1), coupling="cubic"), "`coupling` must be"),
     ],
 )
 def test_bad_model_configuration(factory, message):

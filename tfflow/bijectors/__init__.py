@@ -25,6 +25,7 @@ from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.pixel_support import PixelSupport
 from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.scaling import Scaling
+from tfflow.bijectors.spline_coupling import SplineCoupling, spline_parameter_count
 from tfflow.bijectors.squeeze import Squeeze
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "PixelSupport",
     "Recompute",
     "Scaling",
+    "SplineCoupling",
     "Squeeze",
     "collect_keras_layers",
     "data_dependent_init",
@@ -52,5 +54,6 @@ __all__ = [
     "random_permutation",
     "random_rotation",
     "reverse_permutation",
+    "spline_parameter_count",
     "walk_bijectors",
 ]

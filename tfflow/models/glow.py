@@ -8,8 +8,6 @@ import keras
 import tensorflow_probability as tfp
 
 from tfflow.bijectors.actnorm import ActNorm
-from tfflow.bijectors.additive_coupling import AdditiveCoupling
-from tfflow.bijectors.affine_coupling import AffineCoupling
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from tfflow.bijectors.logit import logit_preprocessing
@@ -18,6 +16,7 @@ from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.glow_block import GlowBlock
+from tfflow.models.couplings import check_coupling_args, conditioner_outputs, make_coupling
 from tfflow.models.flow_model import FlowModel
 
 tfb = tfp.bijectors
@@ -43,7 +42,7 @@ class Glow(FlowModel):
         levels: number of levels L.
         steps_per_level: flow steps K per level.
         hidden_channels: width of the coupling networks (512 in the paper).
-        coupling: `"affine"` or `"additive"`.
+        coupling: `"affine"`, `"additive"` or `"spline"` (`SplineCoupling`).
         learn_prior: learned prior for factored-out halves (else standard normal).
         lu_decomposed: LU-parameterised 1x1 convolutions.
         scale_fn: log-scale bound of affine couplings (`"sigmoid"` as in Glow's code).
@@ -61,6 +60,9 @@ class Glow(FlowModel):
             8-minute budget: Glow with logit preprocessing"). Configs saved before this
             option existed load as `"shift"`.
         alpha: boundary shrinkage of the logit preprocessing.
+        num_bins: spline bins per transformed element (`coupling="spline"`).
+        spline_bound: spline interval `[-spline_bound, spline_bound]`, identity outside
+            (`coupling="spline"`).
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -93,6 +95,8 @@ class Glow(FlowModel):
         recompute: bool = False,
         preprocessing: str = "logit",
         alpha: float = 1e-6,
+        num_bins: int = 8,
+        spline_bound: float = 3.0,
         **kwargs,
     ):
         shape = tuple(int(d) for d in input_shape)
@@ -112,8 +116,7 @@ class Glow(FlowModel):
                 f"`input_shape` {shape} must have height and width divisible by "
                 f"2**levels = {div} for levels={levels}."
             )
-        if coupling not in ("affine", "additive"):
-            raise ValueError(f"`coupling` must be 'affine' or 'additive'; received {coupling!r}.")
+        check_coupling_args(coupling, num_bins, spline_bound)
         if preprocessing not in ("shift", "logit"):
             raise ValueError(
                 f"`preprocessing` must be 'shift' or 'logit'; received {preprocessing!r}."
@@ -131,6 +134,8 @@ class Glow(FlowModel):
         self.recompute = bool(recompute)
         self.preprocessing = preprocessing
         self.alpha = float(alpha)
+        self.num_bins = int(num_bins)
+        self.spline_bound = float(spline_bound)
         super().__init__(
             shape,
             prior="normal",
@@ -143,15 +148,16 @@ class Glow(FlowModel):
     def _step(self, shape, level: int, k: int, template: Recompute | None = None) -> list:
         name = f"level{level}_step{k}"
         partition = Partition("channel", shape, parity=0)
-        out = partition.transformed_shape[-1]
-        if self.coupling == "affine":
-            net = GlowBlock(2 * out, self.hidden_channels, name=f"{name}_nn")
-            coupling = AffineCoupling(
-                net, partition, scale_fn=self.scale_fn, name=f"{name}_coupling"
-            )
-        else:
-            net = GlowBlock(out, self.hidden_channels, name=f"{name}_nn")
-            coupling = AdditiveCoupling(net, partition, name=f"{name}_coupling")
+        out = conditioner_outputs(self.coupling, partition, self.num_bins)
+        coupling = make_coupling(
+            self.coupling,
+            GlowBlock(out, self.hidden_channels, name=f"{name}_nn"),
+            partition,
+            scale_fn=self.scale_fn,
+            num_bins=self.num_bins,
+            spline_bound=self.spline_bound,
+            name=f"{name}_coupling",
+        )
         step = [
             ActNorm(shape, name=f"{name}_actnorm"),
             InvertibleConv1x1(
@@ -223,6 +229,8 @@ class Glow(FlowModel):
                 "recompute": self.recompute,
                 "preprocessing": self.preprocessing,
                 "alpha": self.alpha,
+                "num_bins": self.num_bins,
+                "spline_bound": self.spline_bound,
             }
         )
         return config

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 import keras
 import tensorflow_probability as tfp
 
-from tfflow.bijectors.additive_coupling import AdditiveCoupling
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.scaling import Scaling
 from tfflow.layers.mlp import MLP
+from tfflow.models.couplings import check_coupling_args, conditioner_outputs, make_coupling
 from tfflow.models.flow_model import FlowModel
 
 tfb = tfp.bijectors
@@ -37,6 +37,11 @@ class NICE(FlowModel):
         pixels: inputs are pixel values in `[0, 2**n_bits)` (e.g. flattened MNIST).
         n_bits: bits per pixel when `pixels`.
         learning_rate: default Adam learning rate of `compile()`.
+        coupling: `"additive"` (the paper's), `"affine"` (`AffineCoupling`, tanh-bounded
+            log-scales) or `"spline"` (`SplineCoupling`).
+        num_bins: spline bins per transformed element (`coupling="spline"`).
+        spline_bound: spline interval `[-spline_bound, spline_bound]`, identity outside
+            (`coupling="spline"`).
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -71,6 +76,9 @@ class NICE(FlowModel):
         pixels: bool = False,
         n_bits: int = 8,
         learning_rate: float = 1e-3,
+        coupling: str = "additive",
+        num_bins: int = 8,
+        spline_bound: float = 3.0,
         **kwargs,
     ):
         shape = tuple(int(d) for d in input_shape)
@@ -81,9 +89,13 @@ class NICE(FlowModel):
             )
         if coupling_layers < 1:
             raise ValueError(f"`coupling_layers` must be >= 1; received {coupling_layers}.")
+        check_coupling_args(coupling, num_bins, spline_bound)
         self.coupling_layers = int(coupling_layers)
         self.hidden_layers = int(hidden_layers)
         self.hidden_units = int(hidden_units)
+        self.coupling = coupling
+        self.num_bins = int(num_bins)
+        self.spline_bound = float(spline_bound)
         super().__init__(
             shape, prior=prior, pixels=pixels, n_bits=n_bits, learning_rate=learning_rate, **kwargs
         )
@@ -96,12 +108,21 @@ class NICE(FlowModel):
         for i in range(self.coupling_layers):
             partition = Partition("odd_even", shape, parity=i % 2)
             conditioner = MLP(
-                partition.transformed_shape[-1],
+                conditioner_outputs(self.coupling, partition, self.num_bins),
                 self.hidden_units,
                 self.hidden_layers,
                 name=f"coupling{i}_mlp",
             )
-            steps.append(AdditiveCoupling(conditioner, partition, name=f"coupling{i}"))
+            steps.append(
+                make_coupling(
+                    self.coupling,
+                    conditioner,
+                    partition,
+                    num_bins=self.num_bins,
+                    spline_bound=self.spline_bound,
+                    name=f"coupling{i}",
+                )
+            )
         # Data-dependent init of the scaling (the logistic prior's std is pi / sqrt(3)): the
         # paper starts at s = 0 and needs many epochs for Adam to grow it; see `Scaling`.
         init_scale = 1.8138 if self.prior == "logistic" else 1.0
@@ -118,6 +139,9 @@ class NICE(FlowModel):
                 "hidden_units": self.hidden_units,
                 "pixels": self.pixels,
                 "n_bits": self.n_bits,
+                "coupling": self.coupling,
+                "num_bins": self.num_bins,
+                "spline_bound": self.spline_bound,
             }
         )
         return config

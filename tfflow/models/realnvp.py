@@ -7,7 +7,6 @@ from collections.abc import Iterable
 import keras
 import tensorflow_probability as tfp
 
-from tfflow.bijectors.affine_coupling import AffineCoupling
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.logit import logit_preprocessing
 from tfflow.bijectors.partitions import Partition
@@ -15,6 +14,7 @@ from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.mlp import MLP
 from tfflow.layers.resnet import ResNet
+from tfflow.models.couplings import check_coupling_args, conditioner_outputs, make_coupling
 from tfflow.models.flow_model import FlowModel
 
 tfb = tfp.bijectors
@@ -49,6 +49,11 @@ class RealNVP(FlowModel):
         batch_norm: batch normalisation inside the ResNet conditioners.
         alpha: logit-transform shrinkage (0.05 in the paper; 1e-6 is usual for MNIST).
         scale_fn: log-scale bound, see `AffineCoupling`.
+        coupling: `"affine"` (the paper's), `"additive"` or `"spline"` (`SplineCoupling`,
+            rational-quadratic splines).
+        num_bins: spline bins per transformed element (`coupling="spline"`).
+        spline_bound: spline interval `[-spline_bound, spline_bound]`, identity outside
+            (`coupling="spline"`).
         pixels: vectors hold pixel values in `[0, 2**n_bits)` (rescaled inside the flow).
         n_bits: bits per pixel.
         learning_rate: default Adam learning rate.
@@ -85,6 +90,9 @@ class RealNVP(FlowModel):
         n_bits: int = 8,
         learning_rate: float = 1e-3,
         recompute: bool = False,
+        coupling: str = "affine",
+        num_bins: int = 8,
+        spline_bound: float = 3.0,
         **kwargs,
     ):
         shape = tuple(int(d) for d in input_shape)
@@ -105,6 +113,7 @@ class RealNVP(FlowModel):
                 )
         elif shape[0] < 2:
             raise ValueError(f"RealNVP needs D >= 2; received input_shape {shape}.")
+        check_coupling_args(coupling, num_bins, spline_bound)
         self.coupling_layers = int(coupling_layers)
         self.hidden_units = int(hidden_units)
         self.hidden_layers = int(hidden_layers)
@@ -115,6 +124,9 @@ class RealNVP(FlowModel):
         self.alpha = float(alpha)
         self.scale_fn = scale_fn
         self.recompute = bool(recompute)
+        self.coupling = coupling
+        self.num_bins = int(num_bins)
+        self.spline_bound = float(spline_bound)
         super().__init__(
             shape,
             prior="normal",
@@ -133,15 +145,24 @@ class RealNVP(FlowModel):
         for i in range(self.coupling_layers):
             partition = Partition("half", shape, parity=i % 2)
             mlp = MLP(
-                2 * partition.transformed_shape[-1],
+                conditioner_outputs(self.coupling, partition, self.num_bins),
                 self.hidden_units,
                 self.hidden_layers,
                 name=f"coupling{i}_mlp",
             )
-            steps.append(
-                AffineCoupling(mlp, partition, scale_fn=self.scale_fn, name=f"coupling{i}")
-            )
+            steps.append(self._make_coupling(mlp, partition, f"coupling{i}"))
         return _chain(steps, "realnvp_flow")
+
+    def _make_coupling(self, net, partition: Partition, name: str) -> tfb.Bijector:
+        return make_coupling(
+            self.coupling,
+            net,
+            partition,
+            scale_fn=self.scale_fn,
+            num_bins=self.num_bins,
+            spline_bound=self.spline_bound,
+            name=name,
+        )
 
     # ----- images -------------------------------------------------------------------------------
     def _coupling(
@@ -149,13 +170,13 @@ class RealNVP(FlowModel):
     ) -> tfb.Bijector:
         partition = Partition(kind, shape, parity=parity)
         resnet = ResNet(
-            2 * partition.transformed_shape[-1],
+            conditioner_outputs(self.coupling, partition, self.num_bins),
             self.hidden_channels,
             self.residual_blocks,
             batch_norm=self.batch_norm,
             name=f"{name}_resnet",
         )
-        coupling = AffineCoupling(resnet, partition, scale_fn=self.scale_fn, name=name)
+        coupling = self._make_coupling(resnet, partition, name)
         if not self.recompute:
             return coupling
         # Couplings of one scale with the same partition differ only in their weights: they
@@ -217,6 +238,9 @@ class RealNVP(FlowModel):
                 "pixels": self.pixels,
                 "n_bits": self.n_bits,
                 "recompute": self.recompute,
+                "coupling": self.coupling,
+                "num_bins": self.num_bins,
+                "spline_bound": self.spline_bound,
             }
         )
         return config
