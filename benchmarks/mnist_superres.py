@@ -15,8 +15,8 @@ chunks. Test bits/dim (8-bit scale) are measured on all 10,000 test images with 
 dequantization noise for every model, and `--figure` shows, for several test digits, the
 low-res input (nearest upscaled), samples at temperature T=0.7 and the ground truth.
 
-    python benchmarks/mnist_superres.py --steps 1500 --batch-size 64 \
-        --models unconditional conditional
+    python benchmarks/mnist_superres.py --steps 1800 --chunk 150 \
+        --models unconditional conditional conditional_prior
 
 `--data synthetic` replaces MNIST by a few random images (for the smoke test).
 """
@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ def low_resolution(images: np.ndarray) -> np.ndarray:
     return blocks.mean(axis=(2, 4)) / 255.0
 
 
-def build(name: str, shape: tuple, levels: int, steps: int, channels: int):
+def build(name: str, shape: tuple[int, int, int], levels: int, steps: int, channels: int):
     """The unconditional Glow, or the one conditioned on the low-res image (same flow size)."""
     import tfflow
 
@@ -75,7 +76,9 @@ def build(name: str, shape: tuple, levels: int, steps: int, channels: int):
     return model
 
 
-def synthetic_splits(n_train: int = 64, n_test: int = 16, size: int = 8, seed: int = 0):
+def synthetic_splits(
+    n_train: int = 64, n_test: int = 16, size: int = 8, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Random 8-bit images standing in for MNIST: `(train, test)` uint8 `(N, size, size, 1)`."""
     rng = np.random.default_rng(seed)
     train = rng.integers(0, 256, (n_train, size, size, 1), dtype=np.uint8)
@@ -110,7 +113,7 @@ def evaluate(model, test_x: np.ndarray, test_c: np.ndarray, batch_size: int = 50
 
 
 def run(
-    names,
+    names: Iterable[str],
     train_x: np.ndarray,
     test_x: np.ndarray,
     steps: int,
@@ -120,7 +123,7 @@ def run(
     steps_per_level: int,
     channels: int,
     seed: int = 0,
-    log=print,
+    log: Callable[[str], None] = print,
 ) -> dict:
     """Trains `names` interleaved, `chunk` steps each in turn, on identical batches; returns
     each model's parameter counts, wall time, loss and test bits/dim, and the models."""
@@ -216,9 +219,9 @@ def plot_superres(
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS[:2]))
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=1800)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--chunk", type=int, default=100, help="steps per model per turn")
+    parser.add_argument("--chunk", type=int, default=150, help="steps per model per turn")
     parser.add_argument("--levels", type=int, default=2)
     parser.add_argument("--steps-per-level", type=int, default=4)
     parser.add_argument("--hidden-channels", type=int, default=64)
@@ -226,7 +229,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data", choices=["mnist", "synthetic"], default="mnist")
     parser.add_argument("--test-limit", type=int, default=None, help="first N test images")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/mnist_superres.json"))
-    parser.add_argument("--figure", type=Path, default=Path("benchmarks/mnist_superres.png"))
+    parser.add_argument(
+        "--figure", default="benchmarks/mnist_superres.png", help="PNG path; '' for none"
+    )
     args = parser.parse_args(argv)
     if args.data == "mnist":
         if not MNIST.exists():
@@ -255,7 +260,7 @@ def main(argv=None) -> int:
     )
     conditional = [n for n in args.models if n != "unconditional"]
     if conditional and args.figure:
-        plot_superres(out["models"][conditional[0]], test_x, args.figure)
+        plot_superres(out["models"][conditional[0]], test_x, Path(args.figure))
     record = {
         "command": "python " + " ".join(["benchmarks/mnist_superres.py", *(argv or sys.argv[1:])]),
         "data": args.data,
