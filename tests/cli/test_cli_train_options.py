@@ -112,9 +112,11 @@ def test_unset_options_resolve_to_the_models_defaults():
     )  # fmt: skip
     assert (glow.optimizer, glow.warmup_steps) == ("adam", 200)
     nice = resolve_config(TrainConfig(model="nice", dataset="moons"), "tabular")
-    assert (nice.coupling, nice.recompute, nice.warmup_steps) == (None, None, 1375)
-    with pytest.raises(RunConfigurationError, match="--coupling does not apply to --model nice"):
-        resolve_config(TrainConfig(model="nice", coupling="affine"), "image")
+    assert (nice.coupling, nice.recompute, nice.warmup_steps) == ("additive", None, 1375)
+    realnvp = resolve_config(TrainConfig(model="realnvp", dataset="moons"), "tabular")
+    assert realnvp.coupling == "affine"
+    with pytest.raises(RunConfigurationError, match="--recompute does not apply to --model nice"):
+        resolve_config(TrainConfig(model="nice", recompute=True), "image")
     with pytest.raises(RunConfigurationError, match="--recompute does not apply"):
         resolve_config(TrainConfig(model="realnvp", recompute=True), "tabular")
 

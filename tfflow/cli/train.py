@@ -82,7 +82,10 @@ def _model_default(field: str) -> str:
         return f"default: {next(iter(defaults))}"
     by_model: dict[str, list[str]] = {}
     for (model, _), spec in MODEL_SPECS.items():
-        value = _spoken(spec.model_class.optimizer_recipe.get(field))
+        if field in spec.options:
+            value = _spoken(spec.option_defaults()[field])
+        else:
+            value = _spoken(spec.model_class.optimizer_recipe.get(field))
         if model not in by_model.get(value, []):
             by_model.setdefault(value, []).append(model)
     return "default: " + ", ".join(f"{v} for {' and '.join(m)}" for v, m in by_model.items())

@@ -95,7 +95,7 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "residual_blocks": ("residual_blocks", 4),
         },
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
-        options={"recompute": "recompute"},
+        options={"coupling": "coupling", "recompute": "recompute"},
     ),
     ("realnvp", "tabular"): ModelSpec(
         RealNVP,
@@ -105,18 +105,21 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "hidden_layers": ("hidden_layers", 2),
         },
         settings={"lr": "learning_rate"},
+        options={"coupling": "coupling"},
     ),
     ("nice", "image"): ModelSpec(
         NICE,
         sizes=_NICE_SIZES,
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
         fixed={"pixels": True},
+        options={"coupling": "coupling"},
     ),
     ("nice", "tabular"): ModelSpec(
         NICE,
         sizes=_NICE_SIZES,
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
         fixed={"pixels": False},
+        options={"coupling": "coupling"},
     ),
 }
 # Per-model defaults of the size options (`None` in `TrainConfig`), keyed by data kind.

@@ -7,6 +7,8 @@ import math
 import shlex
 from typing import Any
 
+from tfflow.models.couplings import COUPLINGS
+
 __all__ = [
     "COUPLINGS",
     "MIXED_PRECISION_POLICIES",
@@ -17,10 +19,6 @@ __all__ = [
 ]
 
 MODEL_NAMES: tuple[str, ...] = ("nice", "realnvp", "glow")
-# Coupling types a model's `coupling=` argument takes (`--coupling`; which models take the
-# argument at all: `tfflow.training.builders.MODEL_SPECS`). A type added to the models is
-# added here, and the command line, config files and validation follow.
-COUPLINGS: tuple[str, ...] = ("affine", "additive")
 # Keras optimizer names `FlowModel.compile(optimizer=...)` builds with the model's learning
 # rate and warmup (`"adam"`: `tfflow.optimizers.FusedAdam`).
 OPTIMIZERS: tuple[str, ...] = (
