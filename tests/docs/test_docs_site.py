@@ -35,6 +35,7 @@ TUTORIALS = [
     "tutorials/04-glow.html",
     "tutorials/05-training-mnist.html",
     "tutorials/06-tfp-and-serving.html",
+    "tutorials/07-conditional-and-spline-flows.html",
 ]
 # Each API page documents the `__all__` of one module.
 API_PAGES = {
