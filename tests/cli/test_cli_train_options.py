@@ -24,6 +24,7 @@ def _train_config(*argv: str) -> TrainConfig:
         (["--optimizer", "adamax"], "optimizer", "adamax"),
         (["--warmup-steps", "0"], "warmup_steps", 0),
         (["--coupling", "additive"], "coupling", "additive"),
+        (["--coupling", "spline", "--num-bins", "4"], "num_bins", 4),
         (["--no-lu-decomposed"], "lu_decomposed", False),
         (["--no-learn-prior"], "learn_prior", False),
         (["--recompute"], "recompute", True),
@@ -35,6 +36,18 @@ def _train_config(*argv: str) -> TrainConfig:
 def test_model_and_recipe_options_map_to_config_fields(argv, field, expected):
     assert getattr(_train_config(*argv), field) == expected
     assert getattr(_train_config(), field) == getattr(TrainConfig(), field)
+
+
+def test_num_bins_below_two_is_a_one_line_error(capsys):
+    code, _, err = run_cli(capsys, "train", "--num-bins", "1")
+    assert_one_line_error(code, err, "--num-bins", "an integer >= 2", "'1'")
+
+
+def test_num_bins_reaches_the_spline_couplings():
+    config = resolve_config(TrainConfig(model="realnvp", coupling="spline", num_bins=3), "tabular")
+    model = build_model(config, (2,), "tabular")
+    assert model.get_config()["num_bins"] == 3
+    assert resolve_config(TrainConfig(model="glow"), "image").num_bins == 8
 
 
 def test_coupling_choices_come_from_the_one_list(capsys):

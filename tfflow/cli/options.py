@@ -17,6 +17,7 @@ __all__ = [
     "non_negative_int",
     "positive_float",
     "positive_int",
+    "spline_bins",
     "unit_interval_float",
 ]
 
@@ -45,6 +46,11 @@ def _number(text: str, kind: Callable[[str], _T], check: Callable[[_T], bool], e
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     return _number(text, int, lambda v: v >= 1, "a positive integer")
+
+
+def spline_bins(text: str) -> int:
+    """argparse type: an integer >= 2 (bins of a rational-quadratic spline)."""
+    return _number(text, int, lambda v: v >= 2, "an integer >= 2")
 
 
 def non_negative_int(text: str) -> int:

@@ -12,6 +12,7 @@ from tfflow.cli.options import (
     non_negative_int,
     positive_float,
     positive_int,
+    spline_bins,
     unit_interval_float,
 )
 from tfflow.training.builders import MODEL_SPECS, SIZE_FIELDS, option_uses
@@ -115,6 +116,8 @@ _OPTIONS = (
     ("model size (unset: per-model defaults, see tfflow.training.MODEL_DEFAULTS)", _SIZE_OPTIONS),
     ("model options (unset: the model's defaults)", (
         ("coupling", {"choices": COUPLINGS}, _model_option_help("coupling", "coupling type")),
+        ("num_bins", {"type": spline_bins, "metavar": "K"}, _model_option_help(
+            "num_bins", "bins of each rational-quadratic spline (--coupling spline)")),
         ("lu_decomposed", {"action": _BOOLEAN}, _model_option_help(
             "lu_decomposed",
             "permutation: LU-parameterised invertible 1x1 convolution, or a plain one with "

@@ -34,7 +34,13 @@ SIZE_FIELDS: tuple[str, ...] = (
 )
 # The fields of `TrainConfig` that choose a model's architecture beyond its size (`--coupling`,
 # ...); unset, they take the model constructor's default.
-MODEL_OPTION_FIELDS: tuple[str, ...] = ("coupling", "lu_decomposed", "learn_prior", "recompute")
+MODEL_OPTION_FIELDS: tuple[str, ...] = (
+    "coupling",
+    "num_bins",
+    "lu_decomposed",
+    "learn_prior",
+    "recompute",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +88,7 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
         settings={"n_bits": "n_bits", "seed": "seed", "lr": "learning_rate"},
         options={
             "coupling": "coupling",
+            "num_bins": "num_bins",
             "lu_decomposed": "lu_decomposed",
             "learn_prior": "learn_prior",
             "recompute": "recompute",
@@ -95,7 +102,7 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "residual_blocks": ("residual_blocks", 4),
         },
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
-        options={"coupling": "coupling", "recompute": "recompute"},
+        options={"coupling": "coupling", "num_bins": "num_bins", "recompute": "recompute"},
     ),
     ("realnvp", "tabular"): ModelSpec(
         RealNVP,
@@ -105,21 +112,21 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "hidden_layers": ("hidden_layers", 2),
         },
         settings={"lr": "learning_rate"},
-        options={"coupling": "coupling"},
+        options={"coupling": "coupling", "num_bins": "num_bins"},
     ),
     ("nice", "image"): ModelSpec(
         NICE,
         sizes=_NICE_SIZES,
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
         fixed={"pixels": True},
-        options={"coupling": "coupling"},
+        options={"coupling": "coupling", "num_bins": "num_bins"},
     ),
     ("nice", "tabular"): ModelSpec(
         NICE,
         sizes=_NICE_SIZES,
         settings={"n_bits": "n_bits", "lr": "learning_rate"},
         fixed={"pixels": False},
-        options={"coupling": "coupling"},
+        options={"coupling": "coupling", "num_bins": "num_bins"},
     ),
 }
 # Per-model defaults of the size options (`None` in `TrainConfig`), keyed by data kind.

@@ -62,6 +62,7 @@ _IDENTITY_FIELDS = (
     "conditional",
     "label_attribute",
     "coupling",
+    "num_bins",
     "lu_decomposed",
     "learn_prior",
     "recompute",
@@ -101,6 +102,7 @@ class TrainConfig:
         coupling_layers: Number of couplings (NICE, RealNVP on vectors).
         residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
         coupling: Coupling type of the models that take one (`COUPLINGS`; Glow's `coupling`).
+        num_bins: Bins of each spline of `coupling="spline"` (`SplineCoupling`).
         lu_decomposed: Glow's permutation: an LU-parameterised invertible 1x1 convolution
             (`True`) or a plain one (`False`).
         learn_prior: Glow's learned prior of each factored-out half (else standard normal).
@@ -146,6 +148,7 @@ class TrainConfig:
     coupling_layers: int | None = None
     residual_blocks: int | None = None
     coupling: str | None = None
+    num_bins: int | None = None
     lu_decomposed: bool | None = None
     learn_prior: bool | None = None
     recompute: bool | None = None
@@ -187,6 +190,12 @@ class TrainConfig:
                     f"`{name}` must be one of {', '.join(choices)}; "
                     f"received {getattr(self, name)!r}."
                 )
+        if self.num_bins is not None and (
+            isinstance(self.num_bins, bool)
+            or not isinstance(self.num_bins, int)
+            or self.num_bins < 2
+        ):
+            raise ValueError(f"`num_bins` must be an integer >= 2; received {self.num_bins!r}.")
         for name in ("lu_decomposed", "learn_prior", "recompute"):
             if getattr(self, name) not in (None, True, False):
                 raise ValueError(
