@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
 import tensorflow_probability as tfp
@@ -97,7 +98,7 @@ class Glow(FlowModel):
         alpha: float = 1e-6,
         num_bins: int = 8,
         spline_bound: float = 3.0,
-        **kwargs,
+        **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
         if len(shape) != 3:
@@ -145,7 +146,9 @@ class Glow(FlowModel):
             **kwargs,
         )
 
-    def _step(self, shape, level: int, k: int, template: Recompute | None = None) -> list:
+    def _step(
+        self, shape: tuple[int, int, int], level: int, k: int, template: Recompute | None = None
+    ) -> list:
         name = f"level{level}_step{k}"
         partition = Partition("channel", shape, parity=0)
         out = conditioner_outputs(self.coupling, partition, self.num_bins)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
 import tensorflow_probability as tfp
@@ -79,7 +80,7 @@ class NICE(FlowModel):
         coupling: str = "additive",
         num_bins: int = 8,
         spline_bound: float = 3.0,
-        **kwargs,
+        **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
         if len(shape) != 1 or shape[0] < 2 or shape[0] % 2:

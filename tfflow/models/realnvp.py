@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
 import tensorflow_probability as tfp
@@ -93,7 +94,7 @@ class RealNVP(FlowModel):
         coupling: str = "affine",
         num_bins: int = 8,
         spline_bound: float = 3.0,
-        **kwargs,
+        **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
         if len(shape) not in (1, 3):
@@ -153,7 +154,9 @@ class RealNVP(FlowModel):
             steps.append(self._make_coupling(mlp, partition, f"coupling{i}"))
         return _chain(steps, "realnvp_flow")
 
-    def _make_coupling(self, net, partition: Partition, name: str) -> tfb.Bijector:
+    def _make_coupling(
+        self, net: keras.layers.Layer, partition: Partition, name: str
+    ) -> tfb.Bijector:
         return make_coupling(
             self.coupling,
             net,
@@ -166,7 +169,12 @@ class RealNVP(FlowModel):
 
     # ----- images -------------------------------------------------------------------------------
     def _coupling(
-        self, kind: str, shape, parity: int, name: str, templates: dict | None = None
+        self,
+        kind: str,
+        shape: tuple[int, ...],
+        parity: int,
+        name: str,
+        templates: dict | None = None,
     ) -> tfb.Bijector:
         partition = Partition(kind, shape, parity=parity)
         resnet = ResNet(
