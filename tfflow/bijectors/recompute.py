@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import keras
@@ -21,7 +21,7 @@ from tfflow.bijectors.flow_bijector import (
 
 tfb = tfp.bijectors
 
-__all__ = ["Recompute"]
+__all__ = ["Recompute", "RecomputeTemplates"]
 
 
 def _read(variables: Sequence[keras.Variable]) -> list[tf.Tensor]:
@@ -286,3 +286,30 @@ class Recompute(FlowBijector):
 
     def _inverse_event_shape_tensor(self, output_shape: tf.Tensor) -> tf.Tensor:
         return self.bijector.inverse_event_shape_tensor(output_shape)
+
+
+class RecomputeTemplates:
+    """Wraps flow steps in `Recompute`, sharing traced functions among steps of one structure.
+
+    Steps given the same `key` (e.g. a coupling's partition kind, shape and parity, or one
+    Glow level's step shape) must differ only in their weights: the first becomes the
+    `template` of the others, so the training graph holds one forward and one backward
+    function per key rather than per step.
+
+    Example:
+        >>> import tensorflow_probability as tfp
+        >>> templates = RecomputeTemplates()
+        >>> a = templates.wrap(tfp.bijectors.Identity(), "step", "a_recompute")
+        >>> b = templates.wrap(tfp.bijectors.Identity(), "step", "b_recompute")
+        >>> b.template is a, a.template is None
+        (True, True)
+    """
+
+    def __init__(self) -> None:
+        self._templates: dict[Hashable, Recompute] = {}
+
+    def wrap(self, bijector: tfb.Bijector, key: Hashable, name: str) -> Recompute:
+        """`Recompute(bijector, name=name)`, templated on the first step wrapped with `key`."""
+        step = Recompute(bijector, name=name, template=self._templates.get(key))
+        self._templates.setdefault(key, step)
+        return step

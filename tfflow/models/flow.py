@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES
+from tfflow.bijectors.chain import chain_in_order
 from tfflow.bijectors.flow_bijector import FlowBijector, walk_bijectors
 from tfflow.models.flow_model import FlowModel
 from tfflow.models.priors import PRIORS, check_base_distribution, sample_base
@@ -190,8 +191,7 @@ class Flow(FlowModel):
         if self._base is not None:
             self._base = check_base_distribution(self._base, self.event_size, self.flow_dtype)
         parts = self._bijector_list()
-        # tfb.Chain applies its list last-to-first.
-        body = tfb.Chain(list(reversed(parts)), name="flow_body")
+        body = chain_in_order(parts, "flow_body")
         out = body.forward_event_shape(self.data_shape)
         if not out.is_fully_defined() or int(np.prod(out.as_list())) != self.event_size:
             raise ValueError(
@@ -199,7 +199,7 @@ class Flow(FlowModel):
                 f"{self.event_size} latent values; its bijectors output event shape {out}."
             )
         flatten = tfb.Reshape([self.event_size], out.as_list(), name="flatten")
-        return tfb.Chain([flatten, *reversed(parts)], name="flow")
+        return chain_in_order([*parts, flatten], "flow")
 
     def _find_tfp_variables(self) -> tuple:
         """The tf.Variables of the TFP bijectors and of the base (not of Keras layers)."""
