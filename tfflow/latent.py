@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:  # the helpers only call encode/decode/sample: any look-alike works
     from tfflow.models import FlowModel
@@ -40,13 +41,13 @@ __all__ = [
 INTERPOLATION_METHODS = ("linear", "spherical")
 
 
-def _check_positive_int(value, name: str, minimum: int = 1) -> int:
+def _check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
     return int(value)
 
 
-def _check_numbers(values, name: str, non_negative: bool = False) -> np.ndarray:
+def _check_numbers(values: ArrayLike, name: str, non_negative: bool = False) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64).reshape(-1)
     if array.size == 0 or not np.all(np.isfinite(array)) or (non_negative and np.any(array < 0)):
         what = "finite numbers >= 0" if non_negative else "finite numbers"
@@ -56,11 +57,11 @@ def _check_numbers(values, name: str, non_negative: bool = False) -> np.ndarray:
     return array
 
 
-def _data_shape(model) -> tuple[int, ...]:
+def _data_shape(model: FlowModel) -> tuple[int, ...]:
     return tuple(int(d) for d in model.data_shape)
 
 
-def _batch(model, x, name: str) -> tf.Tensor:
+def _batch(model: FlowModel, x: tf.Tensor | ArrayLike, name: str) -> tf.Tensor:
     """`x` as a batch of examples of the model's `data_shape` (one example gets a batch axis)."""
     x = tf.convert_to_tensor(x)
     shape = _data_shape(model)
@@ -76,12 +77,12 @@ def _batch(model, x, name: str) -> tf.Tensor:
 
 def interpolate(
     model: FlowModel,
-    a,
-    b,
+    a: tf.Tensor | ArrayLike,
+    b: tf.Tensor | ArrayLike,
     num_steps: int = 8,
     *,
     method: str = "linear",
-    labels=None,
+    labels: tf.Tensor | ArrayLike | None = None,
 ) -> tf.Tensor:
     """Decodes `num_steps` points on the latent path from input `a` to input `b`.
 
@@ -158,7 +159,7 @@ def temperature_sweep(
     num_samples: int = 8,
     *,
     seed: int = 0,
-    labels=None,
+    labels: tf.Tensor | ArrayLike | None = None,
 ) -> tf.Tensor:
     """Samples drawn with the same latent noise at each temperature: a row per temperature.
 
@@ -198,10 +199,10 @@ def temperature_sweep(
 
 def attribute_direction(
     model: FlowModel,
-    x,
-    attributes,
-    positive=1,
-    negative=None,
+    x: tf.Tensor | ArrayLike,
+    attributes: ArrayLike,
+    positive: int | bool = 1,
+    negative: int | bool | None = None,
     *,
     batch_size: int = 256,
 ) -> tf.Tensor:
@@ -269,8 +270,8 @@ def attribute_direction(
 
 def apply_direction(
     model: FlowModel,
-    x,
-    direction,
+    x: tf.Tensor | ArrayLike,
+    direction: tf.Tensor | ArrayLike,
     scales: Sequence[float] = (-1.0, 0.0, 1.0),
 ) -> tf.Tensor:
     """Decodes `f^-1(f(x) + alpha * direction)` for every example and every scale `alpha`.

@@ -261,3 +261,13 @@ def test_scaling_data_dependent_init_matches_target_spread_once():
     with tb.data_dependent_init():
         scaling.forward(x * 3.0)
     np.testing.assert_array_equal(scaling.params.log_scale.numpy(), before)
+
+
+def test_chain_in_order_applies_the_first_step_first():
+    from tfflow.bijectors.chain import chain_in_order
+
+    chain = chain_in_order([tfb.Shift(1.0), tfb.Scale(3.0)], "in_order")
+    assert chain.name == "in_order"
+    # Shift then scale: 3 * (2 + 1) = 9 (the other order would give 7).
+    np.testing.assert_allclose(chain.forward(2.0), 9.0)
+    np.testing.assert_allclose(chain.inverse(9.0), 2.0)

@@ -8,9 +8,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from flow_asserts import randomize_weights
 
+import tfflow
 from tfflow import bijectors as tb
 from tfflow import layers as tl
-from tfflow.bijectors import collect_keras_layers, forward_and_log_det
+from tfflow.bijectors import collect_keras_layers, forward_and_log_det, walk_bijectors
 
 tfb = tfp.bijectors
 
@@ -223,3 +224,19 @@ def test_activation_memory_does_not_grow_with_depth():
     # recomputation, one step's worth at a time with it.
     assert plain[1] - plain[0] > 6.0, plain
     assert recomputed[1] - recomputed[0] < 0.1 * (plain[1] - plain[0]), (plain, recomputed)
+
+
+def test_recompute_templates_share_per_key_and_glow_levels_use_one_template():
+    from tfflow.bijectors.recompute import RecomputeTemplates
+
+    templates = RecomputeTemplates()
+    a = templates.wrap(tfb.Identity(), ("channel", (2, 2, 4), 0), "a")
+    b = templates.wrap(tfb.Identity(), ("channel", (2, 2, 4), 0), "b")
+    c = templates.wrap(tfb.Identity(), ("channel", (2, 2, 4), 1), "c")
+    assert (a.template, b.template, c.template) == (None, a, None)
+
+    model = tfflow.Glow((8, 8, 1), levels=2, steps_per_level=3, hidden_channels=4, recompute=True)
+    steps = [s for s in walk_bijectors(model.flow) if isinstance(s, tb.Recompute)]
+    firsts = [s for s in steps if s.template is None]
+    assert len(steps) == 6 and len(firsts) == 2
+    assert all(s.template in firsts for s in steps if s.template is not None)

@@ -53,7 +53,7 @@ class AdditiveCoupling(FlowBijector):
             name=name,
         )
 
-    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None):
+    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None) -> tf.Tensor:
         """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
         return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
 
@@ -64,26 +64,34 @@ class AdditiveCoupling(FlowBijector):
         rank = len(self.partition.event_shape)
         return tf.zeros(tf.shape(x)[: tf.rank(x) - rank], log_det_dtype(x.dtype))
 
-    def _forward_and_log_det(self, x, context=None):
+    def _forward_and_log_det(
+        self, x: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.partition.event_shape, self.name, "x")
         x_cond, x_trans = self.partition.split(x)
         y = self.partition.merge(x_cond, x_trans + self._shift(x_cond, context))
         return y, self._zero_log_det(x)
 
-    def _inverse_and_log_det(self, y, context=None):
+    def _inverse_and_log_det(
+        self, y: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         y = check_float(y, self.name, "y")
         check_event(y, self.partition.event_shape, self.name, "y")
         y_cond, y_trans = self.partition.split(y)
         x = self.partition.merge(y_cond, y_trans - self._shift(y_cond, context))
         return x, self._zero_log_det(y)
 
-    def _forward_halves_and_log_det(self, first, second, context=None):
+    def _forward_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x_cond, x_trans = self.partition.roles(first, second)
         y_trans = x_trans + self._shift(x_cond, context)
         return (*self.partition.roles(x_cond, y_trans), None)
 
-    def _inverse_halves_and_log_det(self, first, second, context=None):
+    def _inverse_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         y_cond, y_trans = self.partition.roles(first, second)
         x_trans = y_trans - self._shift(y_cond, context)
         return (*self.partition.roles(y_cond, x_trans), None)

@@ -94,7 +94,7 @@ class AffineCoupling(FlowBijector):
             name=name,
         )
 
-    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None):
+    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None) -> tf.Tensor:
         """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
         return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
 
@@ -130,33 +130,45 @@ class AffineCoupling(FlowBijector):
         check_event(x, self.partition.event_shape, self.name, arg)
         return x
 
-    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor, context=None):
+    def _forward_parts(
+        self, x_cond: tf.Tensor, x_trans: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """`(y_trans, s)`: the transformed part and the per-element log-det terms."""
         shift, log_scale, scale = self._shift_and_scale(x_cond, context)
         return x_trans * scale + shift, tf.cast(log_scale, log_det_dtype(x_trans.dtype))
 
-    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor, context=None):
+    def _inverse_parts(
+        self, y_cond: tf.Tensor, y_trans: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """`(x_trans, s)`: the inverse log-det is `-sum(s)`."""
         shift, log_scale, scale = self._shift_and_scale(y_cond, context)
         # Division, not `* exp(-s)`: grappler fuses neg+exp into a slow CPU kernel.
         return (y_trans - shift) / scale, tf.cast(log_scale, log_det_dtype(y_trans.dtype))
 
-    def _forward_and_log_det(self, x, context=None):
+    def _forward_and_log_det(
+        self, x: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
         y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
 
-    def _inverse_and_log_det(self, y, context=None):
+    def _inverse_and_log_det(
+        self, y: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
         x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
 
-    def _forward_halves_and_log_det(self, first, second, context=None):
+    def _forward_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x_cond, x_trans = self.partition.roles(first, second)
         y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return (*self.partition.roles(x_cond, y_trans), terms)
 
-    def _inverse_halves_and_log_det(self, first, second, context=None):
+    def _inverse_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         y_cond, y_trans = self.partition.roles(first, second)
         x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return (*self.partition.roles(y_cond, x_trans), terms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
@@ -55,7 +56,9 @@ class ClassConditionalPrior(FlowBijector):
             name=name,
         )
 
-    def _lookup(self, x: tf.Tensor, labels, arg: str):
+    def _lookup(
+        self, x: tf.Tensor, labels: tf.Tensor | ArrayLike | None, arg: str
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, arg)
         check_event(x, (self.event_size,), self.name, arg)
         if labels is None:
@@ -86,12 +89,16 @@ class ClassConditionalPrior(FlowBijector):
         mean = tf.where(valid[..., None], mean, nan)
         return x, mean, log_sigma
 
-    def _forward_and_log_det(self, x, labels=None):
+    def _forward_and_log_det(
+        self, x: tf.Tensor, labels: tf.Tensor | ArrayLike | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         x, mean, log_sigma = self._lookup(x, labels, "x")
         ldj = -tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(x.dtype)), -1)
         return (x - mean) * tf.exp(-log_sigma), ldj + tf.zeros(tf.shape(x)[:-1], ldj.dtype)
 
-    def _inverse_and_log_det(self, z, labels=None):
+    def _inverse_and_log_det(
+        self, z: tf.Tensor, labels: tf.Tensor | ArrayLike | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         z, mean, log_sigma = self._lookup(z, labels, "z")
         ldj = tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(z.dtype)), -1)
         return z * tf.exp(log_sigma) + mean, ldj + tf.zeros(tf.shape(z)[:-1], ldj.dtype)

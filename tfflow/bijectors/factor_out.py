@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -92,7 +94,9 @@ class FactorOut(FlowBijector):
         mean, log_sigma = tf.split(params, 2, axis=-1)
         return mean, log_sigma
 
-    def _forward_and_log_det(self, x, **inner_kwargs):
+    def _forward_and_log_det(
+        self, x: tf.Tensor, **inner_kwargs: Any
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         x = check_float(x, self.name, "x")
         check_event(x, self.event_shape_, self.name, "x")
         x1, x2 = tf.split(x, [self.kept_channels, self.out_channels], axis=-1)
@@ -106,7 +110,9 @@ class FactorOut(FlowBijector):
         z = tf.concat([z2, tf.cast(z_inner, x.dtype)], axis=-1)
         return tf.ensure_shape(z, x.shape[:-3].concatenate([self._size])), ldj
 
-    def _inverse_and_log_det(self, z, **inner_kwargs):
+    def _inverse_and_log_det(
+        self, z: tf.Tensor, **inner_kwargs: Any
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         z = check_float(z, self.name, "z")
         check_event(z, (self._size,), self.name, "z")
         h, w, _ = self.event_shape_
@@ -121,14 +127,14 @@ class FactorOut(FlowBijector):
         x = tf.concat([x1, x2], axis=-1)
         return tf.ensure_shape(x, z.shape[:-1].concatenate(self.event_shape_)), ldj
 
-    def _forward_event_shape(self, input_shape):
+    def _forward_event_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape([self._size])
 
-    def _inverse_event_shape(self, output_shape):
+    def _inverse_event_shape(self, output_shape: tf.TensorShape) -> tf.TensorShape:
         return tf.TensorShape(self.event_shape_)
 
-    def _forward_event_shape_tensor(self, input_shape):
+    def _forward_event_shape_tensor(self, input_shape: tf.Tensor) -> tf.Tensor:
         return tf.constant([self._size], tf.int32)
 
-    def _inverse_event_shape_tensor(self, output_shape):
+    def _inverse_event_shape_tensor(self, output_shape: tf.Tensor) -> tf.Tensor:
         return tf.constant(np.array(self.event_shape_, np.int32))

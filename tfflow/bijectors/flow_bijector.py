@@ -19,7 +19,8 @@ affine map whose weights are computed once per chain for all such pairs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import keras
 import tensorflow as tf
@@ -28,6 +29,9 @@ import tensorflow_probability as tfp
 from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES, greedy_bijector_cache
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.partitions import split_halves
+
+if TYPE_CHECKING:
+    from tfflow.bijectors.fused_affine import FusedAffinePairs
 
 tfb = tfp.bijectors
 
@@ -83,27 +87,31 @@ class FlowBijector(tfb.Bijector):
     halves_event_shape: tuple[int, ...] | None = None
 
     @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
+    def _parameter_properties(cls, dtype: tf.DType | None, num_classes: int | None = None) -> dict:
         return {}
 
-    def _forward(self, x, **kwargs):
+    def _forward(self, x: tf.Tensor, **kwargs: Any) -> tf.Tensor:
         return self._forward_and_log_det(x, **kwargs)[0]
 
-    def _inverse(self, y, **kwargs):
+    def _inverse(self, y: tf.Tensor, **kwargs: Any) -> tf.Tensor:
         return self._inverse_and_log_det(y, **kwargs)[0]
 
-    def _forward_log_det_jacobian(self, x, **kwargs):
+    def _forward_log_det_jacobian(self, x: tf.Tensor, **kwargs: Any) -> tf.Tensor:
         return self._forward_and_log_det(x, **kwargs)[1]
 
-    def _inverse_log_det_jacobian(self, y, **kwargs):
+    def _inverse_log_det_jacobian(self, y: tf.Tensor, **kwargs: Any) -> tf.Tensor:
         return self._inverse_and_log_det(y, **kwargs)[1]
 
-    def _augmented_forward(self, x, **kwargs):
+    def _augmented_forward(
+        self, x: tf.Tensor, **kwargs: Any
+    ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         y, fldj = self._forward_and_log_det(x, **kwargs)
         self._track_layer_variables()
         return y, {"fldj": fldj, "ildj": -fldj}
 
-    def _augmented_inverse(self, y, **kwargs):
+    def _augmented_inverse(
+        self, y: tf.Tensor, **kwargs: Any
+    ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         x, ildj = self._inverse_and_log_det(y, **kwargs)
         self._track_layer_variables()
         return x, {"ildj": ildj, "fldj": -ildj}
@@ -124,16 +132,20 @@ class FlowBijector(tfb.Bijector):
         if len(found) != len(known) or any(a is not b for a, b in zip(found, known, strict=True)):
             self._keras_layer_variables = tuple(found)
 
-    def _forward_and_log_det(self, x, **kwargs):
+    def _forward_and_log_det(self, x: tf.Tensor, **kwargs: Any) -> tuple[tf.Tensor, tf.Tensor]:
         raise NotImplementedError
 
-    def _inverse_and_log_det(self, y, **kwargs):
+    def _inverse_and_log_det(self, y: tf.Tensor, **kwargs: Any) -> tuple[tf.Tensor, tf.Tensor]:
         raise NotImplementedError
 
-    def _forward_halves_and_log_det(self, first, second, **kwargs):
+    def _forward_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, **kwargs: Any
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         raise NotImplementedError
 
-    def _inverse_halves_and_log_det(self, first, second, **kwargs):
+    def _inverse_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, **kwargs: Any
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         raise NotImplementedError
 
 
@@ -141,7 +153,9 @@ def _event_ndims_of(bijector: tfb.Bijector, forward: bool) -> int:
     return bijector.forward_min_event_ndims if forward else bijector.inverse_min_event_ndims
 
 
-def _pass(bijector: tfb.Bijector, x: tf.Tensor, forward: bool, event_ndims: int | None, kwargs):
+def _pass(
+    bijector: tfb.Bijector, x: tf.Tensor, forward: bool, event_ndims: int | None, kwargs: dict
+) -> tuple[tf.Tensor, tf.Tensor, int]:
     """Returns (output, log-det, output event ndims) for `bijector` in the given direction."""
     if event_ndims is None:
         event_ndims = _event_ndims_of(bijector, forward)
@@ -191,7 +205,7 @@ class _HalvesRun:
         self.dtype = log_det_dtype(x.dtype)
         self.terms: dict[tuple, tf.Tensor] = {}
 
-    def apply(self, bijector: FlowBijector, kwargs: dict):
+    def apply(self, bijector: FlowBijector, kwargs: dict) -> None:
         method = (
             bijector._forward_halves_and_log_det
             if self.forward
@@ -248,7 +262,9 @@ def _batch_shape(x: tf.Tensor, event_ndims: int) -> tf.Tensor:
     return tf.shape(x)[: tf.rank(x) - event_ndims]
 
 
-def _fused_pairs(parts: list, forward: bool, event_ndims: int, x: tf.Tensor, kwargs):
+def _fused_pairs(
+    parts: list, forward: bool, event_ndims: int, x: tf.Tensor, kwargs: dict
+) -> tuple[dict[int, tfb.Bijector], FusedAffinePairs | None]:
     """`({start index: conv}, FusedAffinePairs)` for the chain's ActNorm + 1x1 convolution
     pairs, when they can run fused (see `tfflow.bijectors.fused_affine`)."""
     from tfflow.bijectors.fused_affine import FusedAffinePairs, fusable_pairs
@@ -264,7 +280,9 @@ def _fused_pairs(parts: list, forward: bool, event_ndims: int, x: tf.Tensor, kwa
     return convs, FusedAffinePairs(pairs, forward, x.dtype)
 
 
-def _pass_chain(chain, x: tf.Tensor, forward: bool, event_ndims: int, kwargs):
+def _pass_chain(
+    chain: tfb.Chain, x: tf.Tensor, forward: bool, event_ndims: int, kwargs: dict
+) -> tuple[tf.Tensor, tf.Tensor, int]:
     """`_pass` over the parts of a `Chain`, handing runs of halves bijectors the halves and
     running ActNorm + 1x1 convolution pairs as one fused affine map."""
     parts = list(chain.bijectors if not forward else reversed(chain.bijectors))
@@ -314,7 +332,7 @@ def _pass_chain(chain, x: tf.Tensor, forward: bool, event_ndims: int, kwargs):
 
 
 def forward_and_log_det(
-    bijector: tfb.Bijector, x: tf.Tensor, event_ndims: int | None = None, **kwargs
+    bijector: tfb.Bijector, x: tf.Tensor, event_ndims: int | None = None, **kwargs: Any
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """`(bijector.forward(x), bijector.forward_log_det_jacobian(x))` in one pass.
 
@@ -330,14 +348,14 @@ def forward_and_log_det(
 
 
 def inverse_and_log_det(
-    bijector: tfb.Bijector, y: tf.Tensor, event_ndims: int | None = None, **kwargs
+    bijector: tfb.Bijector, y: tf.Tensor, event_ndims: int | None = None, **kwargs: Any
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """`(bijector.inverse(y), bijector.inverse_log_det_jacobian(y))` in one pass."""
     x, ldj, _ = _pass(bijector, y, False, event_ndims, kwargs)
     return x, ldj
 
 
-def walk_bijectors(bijector: tfb.Bijector):
+def walk_bijectors(bijector: tfb.Bijector) -> Iterator[tfb.Bijector]:
     """Yields `bijector` and every bijector nested in it: the parts of `Chain`s, the bijector
     of an `Invert` or `Recompute`, and the `inner` flow of a `FactorOut`."""
     stack = [bijector]
@@ -366,7 +384,9 @@ def collect_keras_layers(bijector: tfb.Bijector) -> list[keras.layers.Layer]:
     return found
 
 
-def call_with_flat_batch(fn, x: tf.Tensor, event_rank: int) -> tf.Tensor:
+def call_with_flat_batch(
+    fn: Callable[[tf.Tensor], tf.Tensor], x: tf.Tensor, event_rank: int
+) -> tf.Tensor:
     """Applies `fn` (e.g. a Keras conv net needing rank-4 input) over any batch shape.
 
     The batch dims of `x` (all but the last `event_rank`) are flattened into one, `fn` is

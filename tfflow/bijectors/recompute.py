@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -18,10 +21,10 @@ from tfflow.bijectors.flow_bijector import (
 
 tfb = tfp.bijectors
 
-__all__ = ["Recompute"]
+__all__ = ["Recompute", "RecomputeTemplates"]
 
 
-def _read(variables) -> list[tf.Tensor]:
+def _read(variables: Sequence[keras.Variable]) -> list[tf.Tensor]:
     """Current values of Keras variables in their own dtype (never autocast: the traced step
     autocasts where the unwrapped step would, when its layers read the mapped values)."""
     with no_autocast():
@@ -53,22 +56,31 @@ class _Traced:
 
         # Fresh closures, so TensorFlow's retracing heuristic (keyed on the Python function)
         # does not count the first traces of many steps as one function retracing.
-        def forward(*args):
+        def forward(*args: Any) -> tuple[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]]:
             return self._forward(*args)
 
-        def backward(*args):
+        def backward(*args: Any) -> tuple[tf.Tensor, list[tf.Tensor]]:
             return self._backward(*args)
 
         self.forward = tf.function(forward, **options)
         self.backward = tf.function(backward, **options)
 
-    def _mapping(self, trainable, frozen):
+    def _mapping(
+        self, trainable: list[tf.Tensor], frozen: list[tf.Tensor]
+    ) -> list[tuple[keras.Variable, tf.Tensor]]:
         owned_trainable, owned_frozen = self.owner.step_variables()
         return list(zip(owned_trainable, trainable, strict=True)) + list(
             zip(owned_frozen, frozen, strict=True)
         )
 
-    def _forward(self, x, trainable, frozen, kwargs, training):
+    def _forward(
+        self,
+        x: tf.Tensor,
+        trainable: list[tf.Tensor],
+        frozen: list[tf.Tensor],
+        kwargs: dict,
+        training: bool | None,
+    ) -> tuple[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]]:
         # `training` is a Python value: one trace per Keras training mode.
         owned_frozen = self.owner.step_variables()[1]
         mapping = self._mapping(trainable, frozen)
@@ -84,7 +96,16 @@ class _Traced:
                 updates[str(i)] = tf.convert_to_tensor(value)
         return y, log_det, updates
 
-    def _backward(self, x, trainable, frozen, kwargs, dy, dlog_det, training):
+    def _backward(
+        self,
+        x: tf.Tensor,
+        trainable: list[tf.Tensor],
+        frozen: list[tf.Tensor],
+        kwargs: dict,
+        dy: tf.Tensor,
+        dlog_det: tf.Tensor,
+        training: bool | None,
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
         x = _after(x, dy)
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -218,7 +239,7 @@ class Recompute(FlowBijector):
             owner._traced_functions = _Traced(owner)
         return owner._traced_functions
 
-    def _forward_and_log_det(self, x, **kwargs):
+    def _forward_and_log_det(self, x: tf.Tensor, **kwargs: Any) -> tuple[tf.Tensor, tf.Tensor]:
         if is_initializing() or not all(layer.built for layer in self.keras_layers):
             return forward_and_log_det(self.bijector, x, **kwargs)
         traced = self._traced(shared=not kwargs)
@@ -230,13 +251,15 @@ class Recompute(FlowBijector):
         # The weights enter as inputs (read above), so the custom gradient returns their
         # gradients as input gradients and the tape carries them on to the variables.
         @tf.custom_gradient
-        def step(x, *trainable_values):
+        def step(
+            x: tf.Tensor, *trainable_values: tf.Tensor
+        ) -> tuple[tuple[tf.Tensor, tf.Tensor], Callable]:
             y, log_det, new_state = traced.forward(
                 x, list(trainable_values), frozen_values, kwargs, training
             )
             updates.update(new_state)
 
-            def grad(dy, dlog_det):
+            def grad(dy: tf.Tensor, dlog_det: tf.Tensor) -> tuple[tf.Tensor, ...]:
                 dx, dtheta = traced.backward(
                     x, list(trainable_values), frozen_values, kwargs, dy, dlog_det, training
                 )
@@ -249,17 +272,44 @@ class Recompute(FlowBijector):
             frozen[int(index)].assign(value)
         return y, log_det
 
-    def _inverse_and_log_det(self, y, **kwargs):
+    def _inverse_and_log_det(self, y: tf.Tensor, **kwargs: Any) -> tuple[tf.Tensor, tf.Tensor]:
         return inverse_and_log_det(self.bijector, y, **kwargs)
 
-    def _forward_event_shape(self, input_shape):
+    def _forward_event_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
         return self.bijector.forward_event_shape(input_shape)
 
-    def _inverse_event_shape(self, output_shape):
+    def _inverse_event_shape(self, output_shape: tf.TensorShape) -> tf.TensorShape:
         return self.bijector.inverse_event_shape(output_shape)
 
-    def _forward_event_shape_tensor(self, input_shape):
+    def _forward_event_shape_tensor(self, input_shape: tf.Tensor) -> tf.Tensor:
         return self.bijector.forward_event_shape_tensor(input_shape)
 
-    def _inverse_event_shape_tensor(self, output_shape):
+    def _inverse_event_shape_tensor(self, output_shape: tf.Tensor) -> tf.Tensor:
         return self.bijector.inverse_event_shape_tensor(output_shape)
+
+
+class RecomputeTemplates:
+    """Wraps flow steps in `Recompute`, sharing traced functions among steps of one structure.
+
+    Steps given the same `key` (e.g. a coupling's partition kind, shape and parity, or one
+    Glow level's step shape) must differ only in their weights: the first becomes the
+    `template` of the others, so the training graph holds one forward and one backward
+    function per key rather than per step.
+
+    Example:
+        >>> import tensorflow_probability as tfp
+        >>> templates = RecomputeTemplates()
+        >>> a = templates.wrap(tfp.bijectors.Identity(), "step", "a_recompute")
+        >>> b = templates.wrap(tfp.bijectors.Identity(), "step", "b_recompute")
+        >>> b.template is a, a.template is None
+        (True, True)
+    """
+
+    def __init__(self) -> None:
+        self._templates: dict[Hashable, Recompute] = {}
+
+    def wrap(self, bijector: tfb.Bijector, key: Hashable, name: str) -> Recompute:
+        """`Recompute(bijector, name=name)`, templated on the first step wrapped with `key`."""
+        step = Recompute(bijector, name=name, template=self._templates.get(key))
+        self._templates.setdefault(key, step)
+        return step

@@ -119,7 +119,7 @@ class SplineCoupling(FlowBijector):
             name=name,
         )
 
-    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None):
+    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None) -> tf.Tensor:
         """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
         return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
 
@@ -137,7 +137,7 @@ class SplineCoupling(FlowBijector):
         )
         width = 2.0 * self.bound
 
-        def bins(u, minimum):
+        def bins(u: tf.Tensor, minimum: float) -> tf.Tensor:
             bins = width * (minimum + (1.0 - k * minimum) * tf.nn.softmax(u, axis=-1))
             return tf.reshape(bins, shape)
 
@@ -156,7 +156,9 @@ class SplineCoupling(FlowBijector):
         check_event(x, self.partition.event_shape, self.name, arg)
         return x
 
-    def _forward_parts(self, x_cond: tf.Tensor, x_trans: tf.Tensor, context=None):
+    def _forward_parts(
+        self, x_cond: tf.Tensor, x_trans: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """`(y_trans, terms)`: the transformed part and the per-element log-derivatives."""
         # Half-precision inputs run the spline in float32 (its knot search and log-derivative
         # lose too much in float16); the output keeps the input dtype.
@@ -167,7 +169,9 @@ class SplineCoupling(FlowBijector):
         terms = self.partition.restrict(spline.forward_log_det_jacobian(x, event_ndims=0))
         return tf.cast(y, x_trans.dtype), terms
 
-    def _inverse_parts(self, y_cond: tf.Tensor, y_trans: tf.Tensor, context=None):
+    def _inverse_parts(
+        self, y_cond: tf.Tensor, y_trans: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """`(x_trans, terms)`: terms are the forward log-derivatives at `x_trans`, so the
         inverse log-det is minus their sum."""
         dtype = log_det_dtype(y_trans.dtype)
@@ -176,22 +180,30 @@ class SplineCoupling(FlowBijector):
         terms = self.partition.restrict(spline.forward_log_det_jacobian(x, event_ndims=0))
         return tf.cast(x, y_trans.dtype), terms
 
-    def _forward_and_log_det(self, x, context=None):
+    def _forward_and_log_det(
+        self, x: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
         y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
 
-    def _inverse_and_log_det(self, y, context=None):
+    def _inverse_and_log_det(
+        self, y: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
         x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
 
-    def _forward_halves_and_log_det(self, first, second, context=None):
+    def _forward_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x_cond, x_trans = self.partition.roles(first, second)
         y_trans, terms = self._forward_parts(x_cond, x_trans, context)
         return (*self.partition.roles(x_cond, y_trans), terms)
 
-    def _inverse_halves_and_log_det(self, first, second, context=None):
+    def _inverse_halves_and_log_det(
+        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         y_cond, y_trans = self.partition.roles(first, second)
         x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
         return (*self.partition.roles(y_cond, x_trans), terms)

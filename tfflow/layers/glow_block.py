@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import tensorflow as tf
 
 from tfflow.layers.fast_conv import conv2d
 from tfflow.layers.zero_conv import ZeroConv2D
@@ -26,7 +29,7 @@ class GlowBlock(keras.layers.Layer):
         Tensor `(batch, h, w, output_channels)`, zero at initialisation.
     """
 
-    def __init__(self, output_channels: int, hidden_channels: int = 512, **kwargs):
+    def __init__(self, output_channels: int, hidden_channels: int = 512, **kwargs: Any):
         super().__init__(**kwargs)
         self.output_channels = output_channels
         self.hidden_channels = hidden_channels
@@ -38,7 +41,7 @@ class GlowBlock(keras.layers.Layer):
         )
         self.conv_out = ZeroConv2D(output_channels, name="conv_out")
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         shape = tuple(input_shape)
         self.conv_in.build(shape)
         hidden = shape[:-1] + (self.hidden_channels,)
@@ -46,10 +49,10 @@ class GlowBlock(keras.layers.Layer):
         self.conv_out.build(hidden)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         return self.conv_out(conv2d(self.conv_mid, conv2d(self.conv_in, inputs)))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.output_channels,)
 
     def get_config(self) -> dict:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import tensorflow as tf
 
 __all__ = ["MLP"]
 
@@ -34,7 +37,7 @@ class MLP(keras.layers.Layer):
         hidden_units: int = 256,
         hidden_layers: int = 2,
         activation: str = "relu",
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.output_units = output_units
@@ -49,7 +52,7 @@ class MLP(keras.layers.Layer):
             output_units, kernel_initializer="zeros", name="output"
         )
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         shape = tuple(input_shape)
         for layer in self.hidden:
             layer.build(shape)
@@ -57,13 +60,13 @@ class MLP(keras.layers.Layer):
         self.output_layer.build(shape)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: tf.Tensor) -> tf.Tensor:
         h = inputs
         for layer in self.hidden:
             h = layer(h)
         return self.output_layer(h)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.output_units,)
 
     def get_config(self) -> dict:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import tensorflow as tf
 
 from tfflow.layers.weight_norm_conv import WeightNormConv2D
 
@@ -33,7 +36,7 @@ class ResNet(keras.layers.Layer):
         residual_blocks: int = 8,
         batch_norm: bool = True,
         l2_scale: float = 5e-5,
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.output_channels = output_channels
@@ -63,7 +66,7 @@ class ResNet(keras.layers.Layer):
             return keras.layers.BatchNormalization(momentum=0.95, name=name)
         return keras.layers.Identity(name=name)
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         shape = tuple(input_shape)
         self.conv_in.build(shape)
         hidden = shape[:-1] + (self.hidden_channels,)
@@ -76,7 +79,7 @@ class ResNet(keras.layers.Layer):
         self.conv_out.build(hidden)
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         h = self.conv_in(inputs)
         for bn0, conv0, bn1, conv1 in self.blocks:
             r = conv0(keras.activations.relu(bn0(h, training=training)))
@@ -85,7 +88,7 @@ class ResNet(keras.layers.Layer):
         h = keras.activations.relu(self.norm_out(h, training=training))
         return self.conv_out(h)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return tuple(input_shape[:-1]) + (self.output_channels,)
 
     def get_config(self) -> dict:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -11,6 +13,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES
+from tfflow.bijectors.chain import chain_in_order
 from tfflow.bijectors.flow_bijector import FlowBijector, walk_bijectors
 from tfflow.models.flow_model import FlowModel
 from tfflow.models.priors import PRIORS, check_base_distribution, sample_base
@@ -24,7 +27,7 @@ __all__ = ["Flow"]
 _TFP_KEY = "tfp_variable_"
 
 
-def _registered(obj) -> bool:
+def _registered(obj: object) -> bool:
     """Whether Keras can serialise `obj`: a registered function, or an instance of a
     registered class with `get_config`."""
     target = obj if inspect.isfunction(obj) else type(obj)
@@ -136,7 +139,7 @@ class Flow(FlowModel):
         pixels: bool = False,
         n_bits: int = 8,
         learning_rate: float = 1e-3,
-        **kwargs,
+        **kwargs: Any,
     ):
         self.bijectors_spec = bijectors
         self.base_spec = base
@@ -188,8 +191,7 @@ class Flow(FlowModel):
         if self._base is not None:
             self._base = check_base_distribution(self._base, self.event_size, self.flow_dtype)
         parts = self._bijector_list()
-        # tfb.Chain applies its list last-to-first.
-        body = tfb.Chain(list(reversed(parts)), name="flow_body")
+        body = chain_in_order(parts, "flow_body")
         out = body.forward_event_shape(self.data_shape)
         if not out.is_fully_defined() or int(np.prod(out.as_list())) != self.event_size:
             raise ValueError(
@@ -197,7 +199,7 @@ class Flow(FlowModel):
                 f"{self.event_size} latent values; its bijectors output event shape {out}."
             )
         flatten = tfb.Reshape([self.event_size], out.as_list(), name="flatten")
-        return tfb.Chain([flatten, *reversed(parts)], name="flow")
+        return chain_in_order([*parts, flatten], "flow")
 
     def _find_tfp_variables(self) -> tuple:
         """The tf.Variables of the TFP bijectors and of the base (not of Keras layers)."""
@@ -229,7 +231,10 @@ class Flow(FlowModel):
         return self._base.log_prob(tf.cast(z, self._base.dtype))
 
     def draw_latent(
-        self, num_samples: int | tf.Tensor, temperature: float | tf.Tensor = 1.0, seed=None
+        self,
+        num_samples: int | tf.Tensor,
+        temperature: float | tf.Tensor = 1.0,
+        seed: int | tf.Tensor | None = None,
     ) -> tf.Tensor:
         if self._base is None:
             return super().draw_latent(num_samples, temperature, seed)
@@ -240,15 +245,15 @@ class Flow(FlowModel):
     # derived from it) holds them; `weights` stays Keras variables only (Keras reads their
     # `.regularizer` there).
     @property
-    def variables(self):
+    def variables(self) -> list[tf.Variable]:
         return super().variables + list(self._tfp_variables)
 
-    def save_own_variables(self, store) -> None:
+    def save_own_variables(self, store: MutableMapping[str, np.ndarray]) -> None:
         super().save_own_variables(store)
         for i, v in enumerate(self._tfp_variables):
             store[f"{_TFP_KEY}{i}"] = v.numpy()
 
-    def load_own_variables(self, store) -> None:
+    def load_own_variables(self, store: Mapping[str, np.ndarray]) -> None:
         keys = list(store.keys())
         tfp_keys = [k for k in keys if k.startswith(_TFP_KEY)]
         if len(tfp_keys) != len(self._tfp_variables):
@@ -261,7 +266,7 @@ class Flow(FlowModel):
             v.assign(store[f"{_TFP_KEY}{i}"])
 
     # ----- config -------------------------------------------------------------------------------
-    def save(self, filepath, *args, **kwargs):
+    def save(self, filepath: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`keras.Model.save`; a Flow without a config raises before any file is written."""
         self.get_config()
         return super().save(filepath, *args, **kwargs)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from numpy.typing import ArrayLike
 
 from tfflow._compat.tf import in_multi_worker_mode
 from tfflow.bijectors.actnorm import data_dependent_init
@@ -115,7 +117,7 @@ class FlowModel(keras.Model):
         context_shape: Iterable[int] | None = None,
         context_features: int | None = 32,
         context_prior: bool = False,
-        **kwargs,
+        **kwargs: Any,
     ):
         # Never let Keras cast inputs to a mixed-precision compute dtype: pixel values and
         # dequantization noise must reach the flow in float32 (bfloat16 rounds 255.9 to 256).
@@ -216,7 +218,7 @@ class FlowModel(keras.Model):
         return tfd.TransformedDistribution(self.base_distribution, self.bijector)
 
     # ----- inputs -------------------------------------------------------------------------------
-    def _as_data(self, x, arg: str = "x") -> tf.Tensor:
+    def _as_data(self, x: tf.Tensor | ArrayLike, arg: str = "x") -> tf.Tensor:
         return as_data(
             x,
             data_shape=self.data_shape,
@@ -226,14 +228,24 @@ class FlowModel(keras.Model):
             arg=arg,
         )
 
-    def _conditions(self, labels, batch_shape=None, context=None, x=None) -> dict:
+    def _conditions(
+        self,
+        labels: tf.Tensor | ArrayLike | None,
+        batch_shape: tf.Tensor | None = None,
+        context: tf.Tensor | ArrayLike | None = None,
+        x: tf.Tensor | None = None,
+    ) -> dict:
         """Flat per-bijector keyword arguments routing `labels` and `context`."""
         size = x.shape[0] if x is not None and x.shape.rank else None
         return label_conditions(labels, self.num_classes, batch_shape) | context_conditions(
             self, context, batch_size=None if size is None else int(size)
         )
 
-    def bijector_kwargs(self, labels=None, context=None) -> dict:
+    def bijector_kwargs(
+        self,
+        labels: tf.Tensor | ArrayLike | None = None,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> dict:
         """Conditional keyword arguments for `self.flow`, `self.bijector` and
         `self.distribution` in TFP's layout (nested by `Chain` part names), so that
         `model.distribution.log_prob(x, bijector_kwargs=model.bijector_kwargs(context=c))`
@@ -253,7 +265,14 @@ class FlowModel(keras.Model):
 
     # ----- densities ----------------------------------------------------------------------------
     @tf.autograph.experimental.do_not_convert
-    def log_prob(self, x, labels=None, training: bool | None = None, *, context=None) -> tf.Tensor:
+    def log_prob(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        training: bool | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """Exact `log p(x)` (`log p(x | labels)`, `log p(x | context)`) in nats per example."""
         x = self._as_data(x)
         conditions = self._conditions(
@@ -264,12 +283,24 @@ class FlowModel(keras.Model):
             log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
         )
 
-    def bits_per_dim(self, x, labels=None, *, context=None) -> tf.Tensor:
+    def bits_per_dim(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`: bits per dimension on the data's scale."""
         return nats_to_bits_per_dim(-self.log_prob(x, labels, context=context), self.event_size)
 
     @tf.autograph.experimental.do_not_convert
-    def encode(self, x, labels=None, *, context=None) -> tf.Tensor:
+    def encode(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """Data -> latent `z` of shape `(batch, D)`."""
         x = self._as_data(x)
         conditions = self._conditions(
@@ -278,7 +309,13 @@ class FlowModel(keras.Model):
         return forward_and_log_det(self.flow, x, **conditions)[0]
 
     @tf.autograph.experimental.do_not_convert
-    def decode(self, z, labels=None, *, context=None) -> tf.Tensor:
+    def decode(
+        self,
+        z: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
         z = as_latent(z, event_size=self.event_size, dtype=self.flow_dtype)
         conditions = self._conditions(labels, tf.shape(z)[:-1], context, z)
@@ -290,9 +327,9 @@ class FlowModel(keras.Model):
         num_samples: int,
         temperature: float = 1.0,
         seed: int | None = None,
-        labels=None,
+        labels: tf.Tensor | ArrayLike | None = None,
         *,
-        context=None,
+        context: tf.Tensor | ArrayLike | None = None,
     ) -> tf.Tensor:
         """Draws `num_samples` examples, with latent noise scaled by `temperature`.
 
@@ -319,7 +356,10 @@ class FlowModel(keras.Model):
         return base_log_prob(z, self.prior)
 
     def draw_latent(
-        self, num_samples: int | tf.Tensor, temperature: float | tf.Tensor = 1.0, seed=None
+        self,
+        num_samples: int | tf.Tensor,
+        temperature: float | tf.Tensor = 1.0,
+        seed: int | tf.Tensor | None = None,
     ) -> tf.Tensor:
         """The latent noise `sample` decodes: `(num_samples, D)` base draws times
         `temperature`, stateless for an integer `seed` (also in the exported `sample`)."""
@@ -328,7 +368,9 @@ class FlowModel(keras.Model):
         )
 
     # ----- Keras --------------------------------------------------------------------------------
-    def call(self, inputs, training=None):
+    def call(
+        self, inputs: tf.Tensor | ArrayLike | tuple | list, training: bool | None = None
+    ) -> tf.Tensor:
         if isinstance(inputs, tuple | list):
             if self.context_shape is not None:
                 return self.log_prob(inputs[0], training=training, context=inputs[1])
@@ -336,7 +378,7 @@ class FlowModel(keras.Model):
         return self.log_prob(inputs, training=training)
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[keras.metrics.Metric]:
         return [self.loss_tracker, self.bpd_tracker]
 
     #: Optimizer recipe of the paper (overridden per model): Keras optimizer class name and
@@ -346,14 +388,14 @@ class FlowModel(keras.Model):
 
     def compile(
         self,
-        optimizer=None,
+        optimizer: keras.optimizers.Optimizer | str | None = None,
         *,
         learning_rate: float | None = None,
         warmup_steps: int | None = None,
         clipnorm: float | None = None,
         ema_momentum: float | None = None,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         """`keras.Model.compile` with the model's training recipe as default.
 
         Args:
@@ -411,7 +453,7 @@ class FlowModel(keras.Model):
         if getattr(self, "optimizer", None) is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def _unpack(self, data):
+    def _unpack(self, data: tf.Tensor | tuple | list) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
         """`x`, or `(x, labels)` / `(x, context)` for conditional models, from a `fit`
         element (`fit((x, context))` hands the pair as a one-element tuple)."""
         if isinstance(data, tuple | list) and len(data) == 1 and isinstance(data[0], tuple | list):
@@ -435,11 +477,11 @@ class FlowModel(keras.Model):
             )
         return data
 
-    def _nll(self, x, training: bool) -> tf.Tensor:
+    def _nll(self, x: tf.Tensor | tuple[tf.Tensor, tf.Tensor], training: bool) -> tf.Tensor:
         """`-log p(x)` per example, in float32."""
         return -tf.cast(self(x, training=training), tf.float32)
 
-    def dequantize(self, x) -> tf.Tensor:
+    def dequantize(self, x: tf.Tensor | ArrayLike) -> tf.Tensor:
         """`fit`'s view of a batch: integer pixels plus `U[0, 1)` noise (see the class doc).
 
         The noise is stateless, seeded by the model's seed plus the replica id and by the
@@ -475,7 +517,7 @@ class FlowModel(keras.Model):
             results = {k: tf.reshape(v, [1]) for k, v in results.items()}
         return results
 
-    def train_step(self, data):
+    def train_step(self, data: tf.Tensor | tuple | list) -> dict[str, tf.Tensor]:
         x = self._unpack(data)
         if isinstance(x, tuple):
             x = (self.dequantize(x[0]), x[1])
@@ -497,7 +539,7 @@ class FlowModel(keras.Model):
             self.guard_state.batch_loss.assign(tf.reduce_mean(nll))
         return self._update_metrics(nll)
 
-    def test_step(self, data):
+    def test_step(self, data: tf.Tensor | tuple | list) -> dict[str, tf.Tensor]:
         return self._update_metrics(self._nll(self._unpack(data), training=False))
 
     # ----- data-dependent initialisation -------------------------------------------------------
@@ -505,7 +547,13 @@ class FlowModel(keras.Model):
         """Whether a data-initialised bijector (ActNorm, Scaling) is still uninitialised."""
         return any(not b.initialized for b in data_initialised_bijectors(self.flow))
 
-    def initialize(self, x, labels=None, *, context=None) -> None:
+    def initialize(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> None:
         """Data-dependent initialisation (ActNorm) from a batch `x` (with its `context` for
         a context-conditional model); a no-op once done."""
         if self.num_classes is not None and labels is None:
@@ -513,7 +561,9 @@ class FlowModel(keras.Model):
         with data_dependent_init():
             self.encode(x, labels, context=context)
 
-    def initialize_from(self, x, init_examples: int = 512) -> None:
+    def initialize_from(
+        self, x: tf.Tensor | ArrayLike | tf.data.Dataset | tuple | None, init_examples: int = 512
+    ) -> None:
         """Data-dependent init from the first `init_examples` examples of `x` (an array, or a
         `tf.data.Dataset` of batches or `(x, ...)` batches), agreed across the workers of a
         multi-worker strategy; a no-op once initialised or for `x=None`."""
@@ -529,14 +579,14 @@ class FlowModel(keras.Model):
 
     def fit(
         self,
-        x=None,
-        y=None,
-        batch_size=None,
-        *args,
+        x: tf.Tensor | ArrayLike | tf.data.Dataset | None = None,
+        y: tf.Tensor | ArrayLike | None = None,
+        batch_size: int | None = None,
+        *args: Any,
         init_examples: int = 512,
         guard: DivergenceGuard | bool = True,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> keras.callbacks.History:
         """`keras.Model.fit` with data-dependent init and a divergence guard.
 
         ActNorm layers are first initialised on up to `init_examples` training examples
@@ -560,7 +610,7 @@ class FlowModel(keras.Model):
                     self.guard_state = GuardState()
         return super().fit(x, y, batch_size, *args, callbacks=callbacks, **kwargs)
 
-    def make_train_function(self, force: bool = False):
+    def make_train_function(self, force: bool = False) -> Callable:
         """Keras' train function, with the optimizer built before the step is traced.
 
         Keras (TF backend, no explicit strategy) builds the optimizer inside the first trace

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
 import tensorflow_probability as tfp
 
 from tfflow.bijectors.actnorm import ActNorm
+from tfflow.bijectors.chain import chain_in_order
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from tfflow.bijectors.logit import logit_preprocessing
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
-from tfflow.bijectors.recompute import Recompute
+from tfflow.bijectors.recompute import RecomputeTemplates
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.glow_block import GlowBlock
 from tfflow.models.couplings import check_coupling_args, conditioner_outputs, make_coupling
@@ -22,10 +24,6 @@ from tfflow.models.flow_model import FlowModel
 tfb = tfp.bijectors
 
 __all__ = ["Glow"]
-
-
-def _chain(steps: list, name: str) -> tfb.Chain:
-    return tfb.Chain(list(reversed(steps)), name=name)
 
 
 @keras.saving.register_keras_serializable(package="tfflow")
@@ -97,7 +95,7 @@ class Glow(FlowModel):
         alpha: float = 1e-6,
         num_bins: int = 8,
         spline_bound: float = 3.0,
-        **kwargs,
+        **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
         if len(shape) != 3:
@@ -145,7 +143,9 @@ class Glow(FlowModel):
             **kwargs,
         )
 
-    def _step(self, shape, level: int, k: int, template: Recompute | None = None) -> list:
+    def _step(
+        self, shape: tuple[int, int, int], level: int, k: int, templates: RecomputeTemplates
+    ) -> list:
         name = f"level{level}_step{k}"
         partition = Partition("channel", shape, parity=0)
         out = conditioner_outputs(self.coupling, partition, self.num_bins)
@@ -169,20 +169,18 @@ class Glow(FlowModel):
             coupling,
         ]
         if self.recompute:
-            return [Recompute(_chain(step, name), name=f"{name}_recompute", template=template)]
+            # The steps of a level differ only in their weights: they run through the first
+            # one's traced functions (one step body per level in the graph).
+            return [templates.wrap(chain_in_order(step, name), shape, f"{name}_recompute")]
         return step
 
     def _level(self, shape: tuple[int, int, int], level: int) -> tfb.Bijector:
         h, w, c = shape
         squeezed = (h // 2, w // 2, 4 * c)
         steps: list = [Squeeze(name=f"level{level}_squeeze")]
-        template = None
+        templates = RecomputeTemplates()
         for k in range(self.steps_per_level):
-            steps += self._step(squeezed, level, k, template)
-            # The steps of a level differ only in their weights: with recomputation they run
-            # through the first one's traced functions (one step body per level in the graph).
-            if template is None and self.recompute:
-                template = steps[-1]
+            steps += self._step(squeezed, level, k, templates)
         if level == self.levels - 1:
             size = squeezed[0] * squeezed[1] * squeezed[2]
             steps.append(tfb.Reshape([size], list(squeezed), name=f"level{level}_flatten"))
@@ -194,7 +192,7 @@ class Glow(FlowModel):
                     squeezed, inner, learned_prior=self.learn_prior, name=f"level{level}_split"
                 )
             )
-        return _chain(steps, f"level{level}")
+        return chain_in_order(steps, f"level{level}")
 
     def build_flow(self) -> tfb.Bijector:
         shape = self.data_shape
@@ -203,7 +201,7 @@ class Glow(FlowModel):
         else:
             steps = [PixelScaling(shape, n_bits=self.n_bits, shift=-0.5, name="pixel_scaling")]
         steps.append(self._level(shape, 0))
-        return _chain(steps, "glow_flow")
+        return chain_in_order(steps, "glow_flow")
 
     @classmethod
     def from_config(cls, config: dict) -> Glow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from tfflow.dequantization import bin_centres
 
@@ -10,7 +11,13 @@ __all__ = ["as_data", "as_latent", "label_conditions"]
 
 
 def as_data(
-    x, *, data_shape: tuple[int, ...], pixels: bool, dtype: tf.DType, owner: str, arg: str = "x"
+    x: tf.Tensor | ArrayLike,
+    *,
+    data_shape: tuple[int, ...],
+    pixels: bool,
+    dtype: tf.DType,
+    owner: str,
+    arg: str = "x",
 ) -> tf.Tensor:
     """`x` as a `dtype` tensor of shape `(batch..., *data_shape)`.
 
@@ -59,7 +66,9 @@ def as_data(
     return x
 
 
-def as_latent(z, *, event_size: int, dtype: tf.DType, arg: str = "z") -> tf.Tensor:
+def as_latent(
+    z: tf.Tensor | ArrayLike, *, event_size: int, dtype: tf.DType, arg: str = "z"
+) -> tf.Tensor:
     """`z` as a `dtype` tensor of shape `(batch..., event_size)`.
 
     Raises:
@@ -79,7 +88,11 @@ def as_latent(z, *, event_size: int, dtype: tf.DType, arg: str = "z") -> tf.Tens
     return z
 
 
-def label_conditions(labels, num_classes: int | None, batch_shape=None) -> dict:
+def label_conditions(
+    labels: tf.Tensor | ArrayLike | None,
+    num_classes: int | None,
+    batch_shape: tf.Tensor | None = None,
+) -> dict:
     """Keyword arguments routing `labels` to a flow's class prior (empty if unconditional).
 
     Args:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
 import tensorflow_probability as tfp
 
+from tfflow.bijectors.chain import chain_in_order
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.scaling import Scaling
@@ -79,7 +81,7 @@ class NICE(FlowModel):
         coupling: str = "additive",
         num_bins: int = 8,
         spline_bound: float = 3.0,
-        **kwargs,
+        **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
         if len(shape) != 1 or shape[0] < 2 or shape[0] % 2:
@@ -127,8 +129,7 @@ class NICE(FlowModel):
         # paper starts at s = 0 and needs many epochs for Adam to grow it; see `Scaling`.
         init_scale = 1.8138 if self.prior == "logistic" else 1.0
         steps.append(Scaling(shape, data_init_scale=init_scale, name="scaling"))
-        # tfb.Chain applies its list last-to-first.
-        return tfb.Chain(list(reversed(steps)), name="nice_flow")
+        return chain_in_order(steps, "nice_flow")
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -57,10 +57,10 @@ def base_log_prob(z: tf.Tensor, prior: str) -> tf.Tensor:
 
 def latent_noise(
     prior: str,
-    num_samples,
+    num_samples: int | tf.Tensor,
     event_size: int,
-    temperature,
-    seed,
+    temperature: float | tf.Tensor,
+    seed: int | tf.Tensor | None,
     dtype: tf.DType,
 ) -> tf.Tensor:
     """`(num_samples, event_size)` latent draws times `temperature`.
@@ -88,7 +88,7 @@ def latent_noise(
     return z * tf.cast(temperature, dtype)
 
 
-def check_base_distribution(base, event_size: int, dtype: tf.DType) -> tfd.Distribution:
+def check_base_distribution(base: object, event_size: int, dtype: tf.DType) -> tfd.Distribution:
     """Returns `base` if it is a TFP distribution over flat latents `(event_size,)`, or raises.
 
     Raises:
@@ -121,7 +121,12 @@ def check_base_distribution(base, event_size: int, dtype: tf.DType) -> tfd.Distr
     return base
 
 
-def sample_base(base: tfd.Distribution, num_samples, temperature, seed) -> tf.Tensor:
+def sample_base(
+    base: tfd.Distribution,
+    num_samples: int | tf.Tensor,
+    temperature: float | tf.Tensor,
+    seed: int | tf.Tensor | None,
+) -> tf.Tensor:
     """`(num_samples,) + base.event_shape` draws of `base` times `temperature`.
 
     With an integer `seed` the draw is stateless: the int64 seed's two 32-bit words are

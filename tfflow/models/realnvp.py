@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import keras
 import tensorflow_probability as tfp
 
+from tfflow.bijectors.chain import chain_in_order
 from tfflow.bijectors.factor_out import FactorOut
 from tfflow.bijectors.logit import logit_preprocessing
 from tfflow.bijectors.partitions import Partition
-from tfflow.bijectors.recompute import Recompute
+from tfflow.bijectors.recompute import RecomputeTemplates
 from tfflow.bijectors.squeeze import Squeeze
 from tfflow.layers.mlp import MLP
 from tfflow.layers.resnet import ResNet
@@ -20,11 +22,6 @@ from tfflow.models.flow_model import FlowModel
 tfb = tfp.bijectors
 
 __all__ = ["RealNVP"]
-
-
-def _chain(steps: list, name: str) -> tfb.Chain:
-    """`steps` listed in application order (tfb.Chain applies its list last-to-first)."""
-    return tfb.Chain(list(reversed(steps)), name=name)
 
 
 @keras.saving.register_keras_serializable(package="tfflow")
@@ -93,7 +90,7 @@ class RealNVP(FlowModel):
         coupling: str = "affine",
         num_bins: int = 8,
         spline_bound: float = 3.0,
-        **kwargs,
+        **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
         if len(shape) not in (1, 3):
@@ -151,9 +148,11 @@ class RealNVP(FlowModel):
                 name=f"coupling{i}_mlp",
             )
             steps.append(self._make_coupling(mlp, partition, f"coupling{i}"))
-        return _chain(steps, "realnvp_flow")
+        return chain_in_order(steps, "realnvp_flow")
 
-    def _make_coupling(self, net, partition: Partition, name: str) -> tfb.Bijector:
+    def _make_coupling(
+        self, net: keras.layers.Layer, partition: Partition, name: str
+    ) -> tfb.Bijector:
         return make_coupling(
             self.coupling,
             net,
@@ -166,7 +165,12 @@ class RealNVP(FlowModel):
 
     # ----- images -------------------------------------------------------------------------------
     def _coupling(
-        self, kind: str, shape, parity: int, name: str, templates: dict | None = None
+        self,
+        kind: str,
+        shape: tuple[int, ...],
+        parity: int,
+        name: str,
+        templates: RecomputeTemplates | None = None,
     ) -> tfb.Bijector:
         partition = Partition(kind, shape, parity=parity)
         resnet = ResNet(
@@ -181,23 +185,20 @@ class RealNVP(FlowModel):
             return coupling
         # Couplings of one scale with the same partition differ only in their weights: they
         # run through the first one's traced functions (see `Recompute`).
-        key = (kind, tuple(shape), parity)
-        templates = {} if templates is None else templates
-        step = Recompute(coupling, name=f"{name}_recompute", template=templates.get(key))
-        templates.setdefault(key, step)
-        return step
+        templates = RecomputeTemplates() if templates is None else templates
+        return templates.wrap(coupling, (kind, tuple(shape), parity), f"{name}_recompute")
 
     def _scale(self, shape: tuple[int, int, int], index: int) -> tfb.Bijector:
         h, w, c = shape
         prefix = f"scale{index}"
-        templates: dict = {}
+        templates = RecomputeTemplates()
         if index == self.num_scales - 1:
             steps = [
                 self._coupling("checkerboard", shape, i % 2, f"{prefix}_checker{i}", templates)
                 for i in range(4)
             ]
             steps.append(tfb.Reshape([h * w * c], list(shape), name=f"{prefix}_flatten"))
-            return _chain(steps, prefix)
+            return chain_in_order(steps, prefix)
         steps = [
             self._coupling("checkerboard", shape, i % 2, f"{prefix}_checker{i}", templates)
             for i in range(3)
@@ -211,12 +212,12 @@ class RealNVP(FlowModel):
         kept = (h // 2, w // 2, 4 * c - 2 * c)
         inner = self._scale(kept, index + 1)
         steps.append(FactorOut(squeezed, inner, learned_prior=False, name=f"{prefix}_factor_out"))
-        return _chain(steps, prefix)
+        return chain_in_order(steps, prefix)
 
     def _image_flow(self) -> tfb.Bijector:
         shape = self.data_shape
         steps = [*logit_preprocessing(shape, self.n_bits, self.alpha), self._scale(shape, 0)]
-        return _chain(steps, "realnvp_flow")
+        return chain_in_order(steps, "realnvp_flow")
 
     def build_flow(self) -> tfb.Bijector:
         return self._image_flow() if self.image else self._tabular_flow()

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import pathlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
+from numpy.typing import ArrayLike
 
 from tfflow.dequantization import bin_centres
 from tfflow.serving.exporter import existing_versions
 from tfflow.serving.model_card import CARD_FILENAME, read_model_card
+
+if TYPE_CHECKING:
+    from tfflow.models.flow_model import FlowModel
 
 __all__ = ["CorruptSavedModelError", "ServedModel", "load_served", "resolve_version_dir"]
 
@@ -106,7 +110,7 @@ class ServedModel:
         kind = self.card.get("model_class", "flow")
         return f"<ServedModel {kind} data_shape={self.data_shape} from {str(self.path)!r}>"
 
-    def _as_data(self, x) -> tf.Tensor:
+    def _as_data(self, x: tf.Tensor | ArrayLike) -> tf.Tensor:
         array = x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x)
         if np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
             if not self.pixels:
@@ -118,7 +122,7 @@ class ServedModel:
             return bin_centres(array, tf.float32)
         return tf.constant(array, tf.float32)
 
-    def _labels(self, labels, count: int) -> dict[str, tf.Tensor]:
+    def _labels(self, labels: tf.Tensor | ArrayLike | None, count: int) -> dict[str, tf.Tensor]:
         """`{"labels": int32 vector}` for a conditional model (`{}` otherwise), or raises.
 
         A scalar label is repeated `count` times; range and length are checked by the
@@ -144,7 +148,7 @@ class ServedModel:
             array = np.full([count], array, np.int32)
         return {"labels": tf.constant(array, tf.int32)}
 
-    def _context(self, context, count: int) -> dict[str, tf.Tensor]:
+    def _context(self, context: tf.Tensor | ArrayLike | None, count: int) -> dict[str, tf.Tensor]:
         """`{"context": float32 batch}` for a context-conditional export (`{}` otherwise), or
         raises; a single context (shape `context_shape`) is repeated `count` times."""
         if self.context_shape is None:
@@ -171,22 +175,44 @@ class ServedModel:
             )
         return {"context": tf.constant(array, tf.float32)}
 
-    def _conditions(self, labels, context, count: int) -> dict[str, tf.Tensor]:
+    def _conditions(
+        self,
+        labels: tf.Tensor | ArrayLike | None,
+        context: tf.Tensor | ArrayLike | None,
+        count: int,
+    ) -> dict[str, tf.Tensor]:
         return self._labels(labels, count) | self._context(context, count)
 
-    def _densities(self, x, labels, context) -> dict[str, tf.Tensor]:
+    def _densities(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None,
+        context: tf.Tensor | ArrayLike | None,
+    ) -> dict[str, tf.Tensor]:
         x = self._as_data(x)
         count = int(x.shape[0]) if x.shape.rank else 1
         return self.signatures["log_prob"](x=x, **self._conditions(labels, context, count))
 
-    def log_prob(self, x, labels=None, *, context=None) -> tf.Tensor:
+    def log_prob(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """`log p(x)` (`log p(x | labels)`, `log p(x | context)`) in nats per example.
 
         Integer pixels are scored at bin centres `k + 0.5`.
         """
         return self._densities(x, labels, context)["log_prob"]
 
-    def bits_per_dim(self, x, labels=None, *, context=None) -> tf.Tensor:
+    def bits_per_dim(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """`-log_prob(x) / (D ln 2)`."""
         return self._densities(x, labels, context)["bits_per_dim"]
 
@@ -195,10 +221,10 @@ class ServedModel:
         num_samples: int,
         temperature: float = 1.0,
         seed: int = 0,
-        labels=None,
+        labels: tf.Tensor | ArrayLike | None = None,
         *,
         as_uint8: bool = False,
-        context=None,
+        context: tf.Tensor | ArrayLike | None = None,
     ) -> tf.Tensor:
         """Samples as `model.sample(num_samples, temperature, seed, labels=labels)` draws them.
 
@@ -227,19 +253,31 @@ class ServedModel:
             return outputs["samples_uint8"]
         return outputs["samples"]
 
-    def encode(self, x, labels=None, *, context=None) -> tf.Tensor:
+    def encode(
+        self,
+        x: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """Data -> latent `z` of shape `(batch, D)`."""
         x = self._as_data(x)
         count = int(x.shape[0]) if x.shape.rank else 1
         return self.signatures["encode"](x=x, **self._conditions(labels, context, count))["z"]
 
-    def decode(self, z, labels=None, *, context=None) -> tf.Tensor:
+    def decode(
+        self,
+        z: tf.Tensor | ArrayLike,
+        labels: tf.Tensor | ArrayLike | None = None,
+        *,
+        context: tf.Tensor | ArrayLike | None = None,
+    ) -> tf.Tensor:
         """Latent `(batch, D)` -> data."""
         z = tf.constant(z.numpy() if isinstance(z, tf.Tensor) else np.asarray(z), tf.float32)
         count = int(z.shape[0]) if z.shape.rank else 1
         return self.signatures["decode"](z=z, **self._conditions(labels, context, count))["x"]
 
-    def to_model(self, check: bool = True):
+    def to_model(self, check: bool = True) -> FlowModel:
         """Rebuilds the Python `FlowModel` (from the card's config) with the exported weights.
 
         A SavedModel is a frozen program: if tfflow's code changed since the export, the

@@ -7,7 +7,7 @@ import json
 import math
 import pathlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -24,14 +24,14 @@ _FORMAT = "tfflow-model-card/1"
 def _json_ready(value: Any, what: str) -> Any:
     """Round-trips `value` through JSON, raising a precise error if it cannot be encoded."""
 
-    def reject(obj):
+    def reject(obj: object) -> NoReturn:
         raise TypeError(
             f"{what} must be JSON-serialisable; received an object of type "
             f"{type(obj).__name__}: {obj!r}."
         )
 
     # Non-finite floats are not JSON; keep them readable as strings ("inf", "nan").
-    def clean(obj):
+    def clean(obj: Any) -> Any:
         if isinstance(obj, float) and not math.isfinite(obj):
             return str(obj)
         if isinstance(obj, Mapping):

@@ -49,7 +49,7 @@ def samples_to_uint8(samples: tf.Tensor, n_bits: int) -> tf.Tensor:
     return tf.cast(levels * float(2 ** (8 - n_bits)), tf.uint8)
 
 
-def check_max_samples(max_samples) -> int:
+def check_max_samples(max_samples: object) -> int:
     """`max_samples` as an int, or raises naming it (a positive integer below 2**31)."""
     if (
         isinstance(max_samples, bool)
@@ -271,12 +271,12 @@ class ServingModule(tf.Module):
         any_int = tf.TensorSpec(None, tf.int32)
 
         @tf.function(input_signature=with_labels([any_float], any_int))
-        def log_prob_any_shape(x, *labels):
+        def log_prob_any_shape(x: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
             x = _check_batch(x, data_shape, "x")
             return densities(x, batch_labels(labels, x))
 
         @tf.function(input_signature=with_labels([any_float], any_int))
-        def encode_any_shape(x, *labels):
+        def encode_any_shape(x: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
             x = _check_batch(x, data_shape, "x")
             return {"z": tf.cast(model.encode(x, **batch_labels(labels, x)), tf.float32)}
 
@@ -287,7 +287,7 @@ class ServingModule(tf.Module):
             input_signature=with_labels([any_float], any_int),
             experimental_attributes={"_noinline": True},
         )
-        def decode_any_shape(z, *labels):
+        def decode_any_shape(z: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
             z = _check_batch(z, (event_size,), "z")
             return {"x": tf.cast(model.decode(z, **batch_labels(labels, z)), tf.float32)}
 
@@ -301,7 +301,9 @@ class ServingModule(tf.Module):
                 any_int,
             )
         )
-        def sample_any_shape(num_samples, temperature, seed, *labels):
+        def sample_any_shape(
+            num_samples: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor, *labels: tf.Tensor
+        ) -> dict[str, tf.Tensor]:
             num_samples = _check_scalar(num_samples, "num_samples")
             temperature = _check_scalar(temperature, "temperature")
             seed = _check_scalar(seed, "seed")
@@ -348,11 +350,11 @@ class ServingModule(tf.Module):
         labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
 
         @tf.function(input_signature=with_labels([x_spec], labels_spec))
-        def log_prob(x, *labels):
+        def log_prob(x: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
             return log_prob_any_shape(x, *labels)
 
         @tf.function(input_signature=with_labels([x_spec], labels_spec))
-        def encode(x, *labels):
+        def encode(x: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
             return encode_any_shape(x, *labels)
 
         @tf.function(
@@ -360,7 +362,7 @@ class ServingModule(tf.Module):
                 [tf.TensorSpec((None, event_size), tf.float32, name="z")], labels_spec
             )
         )
-        def decode(z, *labels):
+        def decode(z: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
             return decode_any_shape(z, *labels)
 
         @tf.function(
@@ -373,7 +375,9 @@ class ServingModule(tf.Module):
                 labels_spec,
             )
         )
-        def sample(num_samples, temperature, seed, *labels):
+        def sample(
+            num_samples: tf.Tensor, temperature: tf.Tensor, seed: tf.Tensor, *labels: tf.Tensor
+        ) -> dict[str, tf.Tensor]:
             return sample_any_shape(num_samples, temperature, seed, *labels)
 
         self.log_prob_any_shape = log_prob_any_shape
@@ -388,7 +392,7 @@ class ServingModule(tf.Module):
         if pixels:
 
             @tf.function(input_signature=with_labels([tf.TensorSpec(None, tf.uint8)], any_int))
-            def log_prob_uint8_any_shape(x, *labels):
+            def log_prob_uint8_any_shape(x: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
                 x = _check_batch(x, data_shape, "x")
                 levels = tf.cast(x, tf.int32) // (2 ** (8 - n_bits))
                 return densities(bin_centres(levels, tf.float32), batch_labels(labels, x))
@@ -398,7 +402,7 @@ class ServingModule(tf.Module):
                     [tf.TensorSpec((None,) + data_shape, tf.uint8, name="x")], labels_spec
                 )
             )
-            def log_prob_uint8(x, *labels):
+            def log_prob_uint8(x: tf.Tensor, *labels: tf.Tensor) -> dict[str, tf.Tensor]:
                 return log_prob_uint8_any_shape(x, *labels)
 
             self.log_prob_uint8_any_shape = log_prob_uint8_any_shape
