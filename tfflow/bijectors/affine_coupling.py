@@ -6,9 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.conditioning import run_conditioner
-from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.bijectors.coupling import PartitionedCoupling
+from tfflow.bijectors.flow_bijector import log_det_dtype
 from tfflow.bijectors.partitions import Partition
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
@@ -17,7 +16,7 @@ __all__ = ["SCALE_FUNCTIONS", "AffineCoupling"]
 SCALE_FUNCTIONS = ("tanh", "sigmoid", "softclamp", "exp")
 
 
-class AffineCoupling(FlowBijector):
+class AffineCoupling(PartitionedCoupling):
     """Affine coupling layer with a bounded log-scale.
 
     Forward (the normalizing direction, data -> latent):
@@ -94,10 +93,6 @@ class AffineCoupling(FlowBijector):
             name=name,
         )
 
-    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None) -> tf.Tensor:
-        """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
-        return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
-
     def _shift_and_scale(
         self, x_cond: tf.Tensor, context: tf.Tensor | None = None
     ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -125,11 +120,6 @@ class AffineCoupling(FlowBijector):
         # grappler fuse log and exp into a slow CPU kernel in the inverse.
         return shift, log_scale, tf.exp(log_scale) if scale is None else scale
 
-    def _prepare(self, x: tf.Tensor, arg: str) -> tf.Tensor:
-        x = check_float(x, self.name, arg)
-        check_event(x, self.partition.event_shape, self.name, arg)
-        return x
-
     def _forward_parts(
         self, x_cond: tf.Tensor, x_trans: tf.Tensor, context: tf.Tensor | None = None
     ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -144,31 +134,3 @@ class AffineCoupling(FlowBijector):
         shift, log_scale, scale = self._shift_and_scale(y_cond, context)
         # Division, not `* exp(-s)`: grappler fuses neg+exp into a slow CPU kernel.
         return (y_trans - shift) / scale, tf.cast(log_scale, log_det_dtype(y_trans.dtype))
-
-    def _forward_and_log_det(
-        self, x: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
-        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
-        return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
-
-    def _inverse_and_log_det(
-        self, y: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
-        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
-        return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
-
-    def _forward_halves_and_log_det(
-        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        x_cond, x_trans = self.partition.roles(first, second)
-        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
-        return (*self.partition.roles(x_cond, y_trans), terms)
-
-    def _inverse_halves_and_log_det(
-        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        y_cond, y_trans = self.partition.roles(first, second)
-        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
-        return (*self.partition.roles(y_cond, x_trans), terms)

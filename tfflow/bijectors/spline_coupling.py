@@ -7,9 +7,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.conditioning import run_conditioner
-from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.bijectors.coupling import PartitionedCoupling
+from tfflow.bijectors.flow_bijector import log_det_dtype
 from tfflow.bijectors.partitions import Partition
 
 tfb = tfp.bijectors
@@ -23,7 +22,7 @@ def spline_parameter_count(num_bins: int) -> int:
     return 3 * int(num_bins) - 1
 
 
-class SplineCoupling(FlowBijector):
+class SplineCoupling(PartitionedCoupling):
     """Coupling layer whose transform is a monotonic rational-quadratic spline (NSF).
 
     Forward (the normalizing direction, data -> latent):
@@ -119,10 +118,6 @@ class SplineCoupling(FlowBijector):
             name=name,
         )
 
-    def _conditioner_output(self, x_cond: tf.Tensor, context: tf.Tensor | None = None) -> tf.Tensor:
-        """The conditioner's output on `x_cond` (and the encoded `context`, if any)."""
-        return run_conditioner(self.conditioner, x_cond, context, len(self.partition.event_shape))
-
     def _spline(
         self, x_cond: tf.Tensor, dtype: tf.DType, context: tf.Tensor | None = None
     ) -> tfb.RationalQuadraticSpline:
@@ -151,11 +146,6 @@ class SplineCoupling(FlowBijector):
             validate_args=self.validate_args,
         )
 
-    def _prepare(self, x: tf.Tensor, arg: str) -> tf.Tensor:
-        x = check_float(x, self.name, arg)
-        check_event(x, self.partition.event_shape, self.name, arg)
-        return x
-
     def _forward_parts(
         self, x_cond: tf.Tensor, x_trans: tf.Tensor, context: tf.Tensor | None = None
     ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -179,31 +169,3 @@ class SplineCoupling(FlowBijector):
         x = spline.inverse(tf.cast(y_trans, dtype))
         terms = self.partition.restrict(spline.forward_log_det_jacobian(x, event_ndims=0))
         return tf.cast(x, y_trans.dtype), terms
-
-    def _forward_and_log_det(
-        self, x: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        x_cond, x_trans = self.partition.split(self._prepare(x, "x"))
-        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
-        return self.partition.merge(x_cond, y_trans), self.partition.transformed_sum(terms)
-
-    def _inverse_and_log_det(
-        self, y: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        y_cond, y_trans = self.partition.split(self._prepare(y, "y"))
-        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
-        return self.partition.merge(y_cond, x_trans), -self.partition.transformed_sum(terms)
-
-    def _forward_halves_and_log_det(
-        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        x_cond, x_trans = self.partition.roles(first, second)
-        y_trans, terms = self._forward_parts(x_cond, x_trans, context)
-        return (*self.partition.roles(x_cond, y_trans), terms)
-
-    def _inverse_halves_and_log_det(
-        self, first: tf.Tensor, second: tf.Tensor, context: tf.Tensor | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        y_cond, y_trans = self.partition.roles(first, second)
-        x_trans, terms = self._inverse_parts(y_cond, y_trans, context)
-        return (*self.partition.roles(y_cond, x_trans), terms)
