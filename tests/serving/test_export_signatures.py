@@ -339,8 +339,14 @@ def test_load_served_labels(exported):
     served = load_served(version_dir)
     # A scalar label stands for the whole batch (or every sample), as in `FlowModel`.
     np.testing.assert_allclose(served.log_prob(ref["x"], 2), model.log_prob(ref["x"], 2), rtol=1e-5)
-    np.testing.assert_array_equal(
-        served.sample(NUM_SAMPLES, TEMPERATURE, SEED + 1, labels=1), ref["samples_seed_plus_1"]
+    # The same seed gives the same samples; through `load_served` they agree to float32
+    # rounding (a CI run saw one element of 192 differ by one ulp), while the bit-exact
+    # equality of the raw signatures is checked in the TensorFlow-only process.
+    np.testing.assert_allclose(
+        served.sample(NUM_SAMPLES, TEMPERATURE, SEED + 1, labels=1),
+        ref["samples_seed_plus_1"],
+        rtol=1e-6,
+        atol=0,
     )
     np.testing.assert_allclose(
         served.decode(ref["z"], ref["labels"]), ref["decoded"], rtol=1e-5, atol=1e-3
