@@ -107,8 +107,8 @@ class TrainConfig:
         residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
         coupling: Coupling type of the models that take one (`COUPLINGS`; Glow's `coupling`).
         num_bins: Bins of each spline of `coupling="spline"` (`SplineCoupling`).
-        lu_decomposed: Glow's permutation: an LU-parameterised invertible 1x1 convolution
-            (`True`) or a plain one (`False`).
+        lu_decomposed: Glow's `permutation="conv1x1"`: an LU-parameterised invertible 1x1
+            convolution (`True`) or a plain one (`False`).
         learn_prior: Glow's learned prior of each factored-out half (else standard normal).
         permutation: Glow's channel mixing of each step (`PERMUTATIONS`): `"conv1x1"`,
             `"shuffle"` or `"reverse"` (openai/glow's `--flow_permutation` 2, 1, 0).
