@@ -19,10 +19,11 @@ class LearnedTopPrior(GaussianPrior):
         z = (x - mu) * exp(-log_sigma),    log|det J| = -sum(log_sigma)
 
     Placed on the top latent of a multi-scale flow (what the last level leaves), it makes
-    that latent's prior `N(mu, diag(exp(log_sigma))^2)`: Glow's learned top prior
-    (openai/glow's `--learntop`, which shares `mu` and `log_sigma` across the positions of
-    the top feature map; here each latent entry has its own). Both vectors start at zero,
-    so the model starts at the standard normal prior.
+    that latent's prior `N(mu, diag(exp(log_sigma))^2)`: Glow's learned top prior.
+    openai/glow's `--learntop` computes `mu` and `log_sigma` with a zero-initialised 3x3
+    convolution of a zero input and its edge-padding indicator, so they vary by channel and
+    only near the borders of the top feature map; here each latent entry has its own. Both
+    vectors start at zero, so the model starts at the standard normal prior.
 
     Args:
         event_size: size of the flat latent.
