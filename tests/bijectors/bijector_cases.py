@@ -94,6 +94,14 @@ def _recompute_glow_step():
     return tb.Recompute(step)
 
 
+def _glow_step_shuffle():
+    """A Glow step with a fixed channel shuffle instead of the 1x1 convolution."""
+    shape = (2, 2, 4)
+    partition = tb.Partition("channel", shape, 0)
+    coupling = tb.AffineCoupling(tl.GlowBlock(4, 8), partition, scale_fn="sigmoid")
+    return tfb.Chain([coupling, tb.random_permutation(4, seed=5), tb.ActNorm(shape)])
+
+
 CASES: dict[str, Case] = {
     "additive_half": Case(_additive("half", (5,), 0, False), (5,)),
     "additive_odd_even": Case(_additive("odd_even", (6,), 1, False), (6,)),
@@ -131,4 +139,6 @@ CASES: dict[str, Case] = {
     "logit": Case(lambda: tb.Logit((4,), alpha=0.05), (4,), 0.0, 1.0, False),
     "logit_mnist_alpha": Case(lambda: tb.Logit((4,), alpha=1e-6), (4,), 0.01, 0.99, False),
     "recompute_glow_step": Case(_recompute_glow_step, (2, 2, 4)),
+    "glow_step_shuffle": Case(_glow_step_shuffle, (2, 2, 4)),
+    "learned_top_prior": Case(lambda: tb.LearnedTopPrior(5), (5,)),
 }

@@ -29,6 +29,27 @@ def test_integer_input_is_rejected_with_dtype_in_message():
         _affine().forward(tf.zeros([2, 4], tf.int32))
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda size: tb.LearnedTopPrior(size),
+        lambda size: tb.ClassConditionalPrior(size, num_classes=3),
+        lambda size: tb.ContextPrior(size),
+    ],
+    ids=["top", "class", "context"],
+)
+def test_learned_priors_share_their_checks(make):
+    """`GaussianPrior` checks the size and the input of every learned prior the same way."""
+    assert isinstance(make(3), tb.GaussianPrior)
+    for bad in (0, 2.5, True):
+        with pytest.raises(
+            ValueError, match=rf"`event_size` must be a positive integer; received {bad!r}"
+        ):
+            make(bad)
+    with pytest.raises(ValueError, match=r"`z` must have event shape \(3,\)"):
+        make(3).inverse(tf.zeros([2, 4]))
+
+
 def test_squeeze_rejects_odd_spatial_size():
     with pytest.raises(ValueError, match=r"divisible by 2.*\(7, 7, 1\)"):
         tb.Squeeze().forward(tf.zeros([1, 7, 7, 1]))

@@ -98,6 +98,33 @@ def test_each_pair_runs_as_one_matmul_with_the_weights_computed_once():
         assert ops.count("MatrixInverse") == (0 if forward else 1)
 
 
+def test_actnorm_before_a_fixed_permutation_is_not_fused():
+    """A Glow step with a shuffle instead of the 1x1 convolution runs unfused; the pair after
+    it still fuses."""
+    shape = (2, 2, 4)
+    partition = tb.Partition("channel", shape, 0)
+    steps = [
+        tb.ActNorm(shape),
+        tb.random_permutation(4, seed=1),
+        tb.AffineCoupling(tl.GlowBlock(4, 8), partition, scale_fn="sigmoid"),
+        tb.ActNorm(shape),
+        tb.InvertibleConv1x1(shape, seed=2),
+    ]
+    chain = tfb.Chain(list(reversed(steps)))
+    x = tf.random.stateless_normal([3, *shape], [6, 7])
+    chain.forward(x)
+    _randomise(chain)
+    y, ldj = tb.forward_and_log_det(chain, x)
+    want_y, want_ldj = x, 0.0
+    for part in steps:
+        want_ldj += part.forward_log_det_jacobian(tf.identity(want_y), event_ndims=3)
+        want_y = part.forward(tf.identity(want_y))
+    np.testing.assert_allclose(y.numpy(), want_y.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ldj.numpy(), want_ldj.numpy(), rtol=1e-5, atol=1e-4)
+    graph = tf.function(lambda x: tb.forward_and_log_det(chain, x)).get_concrete_function(x).graph
+    assert [op.type for op in graph.get_operations()].count("MatMul") == 1
+
+
 def test_actnorm_initialises_through_the_chain():
     chain = _glow_chain((2, 2, 4))
     x = tf.random.stateless_normal([16, 2, 2, 4], [3, 3]) * 3.0 + 1.0

@@ -134,6 +134,21 @@ def test_template_of_another_structure_is_rejected():
         tb.Recompute(step, template=step)
 
 
+def test_template_with_another_fixed_permutation_is_rejected():
+    """A `tfb.Permute` is traced into the template's step as a constant: a step with another
+    permutation must not run through it."""
+
+    def step(seed):
+        return tfb.Chain([tb.random_permutation(SHAPE[-1], seed=seed), tb.ActNorm(SHAPE)])
+
+    x = tf.random.stateless_normal((2,) + SHAPE, [0, 1])
+    template = tb.Recompute(step(1))
+    same = tb.Recompute(step(1), template=template)
+    forward_and_log_det(same, x, event_ndims=3)
+    with pytest.raises(ValueError, match="does not have the structure of"):
+        forward_and_log_det(tb.Recompute(step(2), template=template), x, event_ndims=3)
+
+
 def _loss(y, ldj):
     return tf.reduce_sum(tf.square(y)) - tf.reduce_sum(ldj)
 

@@ -28,6 +28,18 @@ MODELS = {
     "glow_spline": lambda: tfflow.Glow(
         (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, coupling="spline", num_bins=3
     ),
+    # openai/glow's --flow_permutation 1 and --learntop.
+    "glow_shuffle_top_prior": lambda: tfflow.Glow(
+        (4, 4, 2),
+        levels=2,
+        steps_per_level=2,
+        hidden_channels=8,
+        permutation="shuffle",
+        learn_top_prior=True,
+    ),
+    "glow_reverse": lambda: tfflow.Glow(
+        (4, 4, 1), levels=1, steps_per_level=2, hidden_channels=8, permutation="reverse"
+    ),
     "nice_spline": lambda: tfflow.NICE(
         (8,), coupling_layers=2, hidden_layers=1, hidden_units=16, coupling="spline", num_bins=3
     ),

@@ -17,6 +17,7 @@ from tfflow.bijectors.flow_bijector import (
     inverse_and_log_det,
     walk_bijectors,
 )
+from tfflow.bijectors.gaussian_prior import GaussianPrior
 from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1, random_rotation
 from tfflow.bijectors.logit import Logit
 from tfflow.bijectors.partitions import PARTITIONS, Partition
@@ -27,6 +28,7 @@ from tfflow.bijectors.recompute import Recompute
 from tfflow.bijectors.scaling import Scaling
 from tfflow.bijectors.spline_coupling import SplineCoupling, spline_parameter_count
 from tfflow.bijectors.squeeze import Squeeze
+from tfflow.bijectors.top_prior import LearnedTopPrior
 
 __all__ = [
     "PARTITIONS",
@@ -38,7 +40,9 @@ __all__ = [
     "ContextPrior",
     "FactorOut",
     "FlowBijector",
+    "GaussianPrior",
     "InvertibleConv1x1",
+    "LearnedTopPrior",
     "Logit",
     "Partition",
     "PixelScaling",

@@ -5,14 +5,13 @@ from __future__ import annotations
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
-from tfflow.bijectors._validation import check_event, check_float
-from tfflow.bijectors.flow_bijector import FlowBijector, log_det_dtype
+from tfflow.bijectors.gaussian_prior import GaussianPrior
 from tfflow.layers.parameter_set import ParameterSet, parameter_dtype
 
 __all__ = ["ClassConditionalPrior"]
 
 
-class ClassConditionalPrior(FlowBijector):
+class ClassConditionalPrior(GaussianPrior):
     """Standardises a flat latent with a learned per-class mean and log-scale.
 
     Forward (data -> latent): `z = (x - mu[y]) * exp(-log_sigma[y])`,
@@ -40,27 +39,19 @@ class ClassConditionalPrior(FlowBijector):
         parameters = dict(locals())
         if int(num_classes) < 2:
             raise ValueError(f"`num_classes` must be >= 2; received {num_classes!r}.")
-        self.event_size = int(event_size)
         self.num_classes = int(num_classes)
+        shape = (self.num_classes, self.checked_event_size(event_size))
         self.params = ParameterSet(
-            {"mean": (num_classes, event_size), "log_sigma": (num_classes, event_size)},
+            {"mean": shape, "log_sigma": shape},
             trainable_names=("mean", "log_sigma"),
             dtype=parameter_dtype(),
             name=f"{name}_params",
         )
-        self.keras_layers = (self.params,)
-        super().__init__(
-            forward_min_event_ndims=1,
-            validate_args=validate_args,
-            parameters=parameters,
-            name=name,
-        )
+        super().__init__(event_size, (self.params,), parameters, validate_args, name)
 
-    def _lookup(
-        self, x: tf.Tensor, labels: tf.Tensor | ArrayLike | None, arg: str
-    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        x = check_float(x, self.name, arg)
-        check_event(x, (self.event_size,), self.name, arg)
+    def _moments(
+        self, x: tf.Tensor, labels: tf.Tensor | ArrayLike | None = None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         if labels is None:
             raise ValueError(
                 f"{self.name}: this flow is class-conditional and needs `labels` (integers in "
@@ -87,18 +78,4 @@ class ClassConditionalPrior(FlowBijector):
         log_sigma = tf.cast(tf.gather(self.params.log_sigma, safe), x.dtype)
         nan = tf.cast(float("nan"), x.dtype)
         mean = tf.where(valid[..., None], mean, nan)
-        return x, mean, log_sigma
-
-    def _forward_and_log_det(
-        self, x: tf.Tensor, labels: tf.Tensor | ArrayLike | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        x, mean, log_sigma = self._lookup(x, labels, "x")
-        ldj = -tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(x.dtype)), -1)
-        return (x - mean) * tf.exp(-log_sigma), ldj + tf.zeros(tf.shape(x)[:-1], ldj.dtype)
-
-    def _inverse_and_log_det(
-        self, z: tf.Tensor, labels: tf.Tensor | ArrayLike | None = None
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        z, mean, log_sigma = self._lookup(z, labels, "z")
-        ldj = tf.reduce_sum(tf.cast(log_sigma, log_det_dtype(z.dtype)), -1)
-        return z * tf.exp(log_sigma) + mean, ldj + tf.zeros(tf.shape(z)[:-1], ldj.dtype)
+        return mean, log_sigma

@@ -6,10 +6,12 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflow._compat.keras import current_call_training, keras_call_context, no_autocast
+from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES
 from tfflow.bijectors.data_dependent import is_initializing
 from tfflow.bijectors.flow_bijector import (
     FlowBijector,
@@ -42,6 +44,25 @@ def _after(x: tf.Tensor, dy: tf.Tensor) -> tf.Tensor:
     flag = tf.cast(first, tf.bool)
     zero = tf.where(tf.equal(flag, flag), 0.0, float("nan"))
     return x + tf.cast(zero, x.dtype)
+
+
+def _constants(bijector: tfb.Bijector) -> tuple:
+    """The constructor values of a plain TFP bijector (e.g. `tfb.Permute`'s permutation),
+    which a traced step holds as constants; empty for tfflow bijectors (their parameters are
+    weights) and for `Chain`/`Invert` (their parts are walked on their own)."""
+    if isinstance(bijector, (FlowBijector, *CHAIN_TYPES, *INVERT_TYPES)):
+        return ()
+    values = []
+    for key, value in sorted(bijector.parameters.items()):
+        if key == "name" or isinstance(value, tfb.Bijector):
+            continue
+        static = tf.get_static_value(value) if tf.is_tensor(value) else value
+        if isinstance(static, np.ndarray | np.generic | list | tuple):
+            static = np.asarray(static).tolist()
+        elif not isinstance(static, bool | int | float | str | type(None)):
+            static = type(value).__name__
+        values.append((key, static))
+    return tuple(values)
 
 
 class _Traced:
@@ -165,8 +186,10 @@ class Recompute(FlowBijector):
         template: another `Recompute` whose bijector has exactly this one's structure (same
             classes, shapes and settings; only the weight values differ, e.g. the steps of
             one Glow level). This step then runs through the template's traced functions
-            with its own weights. Checked on first use: the weight shapes and dtypes and
-            the classes of the bijector trees must match.
+            with its own weights. Checked on first use: the weight shapes and dtypes, the
+            classes of the bijector trees and the constructor values of their plain TFP
+            bijectors (e.g. a `tfb.Permute`'s permutation, traced in as a constant) must
+            match.
 
     Raises:
         ValueError: if `template` does not have this step's structure.
@@ -221,7 +244,9 @@ class Recompute(FlowBijector):
 
     def _signature(self) -> tuple:
         trainable, frozen = self.step_variables()
-        classes = tuple(type(b).__name__ for b in walk_bijectors(self.bijector))
+        classes = tuple(
+            (type(b).__name__, repr(_constants(b))) for b in walk_bijectors(self.bijector)
+        )
         layers = tuple(type(layer).__name__ for layer in self.keras_layers)
         weights = tuple((tuple(v.shape), str(v.dtype)) for v in trainable + frozen)
         return classes, layers, weights, len(trainable)

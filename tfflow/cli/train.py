@@ -21,6 +21,7 @@ from tfflow.training.config import (
     MIXED_PRECISION_POLICIES,
     MODEL_NAMES,
     OPTIMIZERS,
+    PERMUTATIONS,
     STRATEGIES,
     TrainConfig,
 )
@@ -118,12 +119,20 @@ _OPTIONS = (
         ("coupling", {"choices": COUPLINGS}, _model_option_help("coupling", "coupling type")),
         ("num_bins", {"type": spline_bins, "metavar": "K"}, _model_option_help(
             "num_bins", "bins of each rational-quadratic spline (--coupling spline)")),
+        ("permutation", {"choices": PERMUTATIONS}, _model_option_help(
+            "permutation",
+            "channel mixing of each flow step: a learned invertible 1x1 convolution, a fixed "
+            "random shuffle or the reversal (openai/glow's --flow_permutation 2, 1, 0)")),
         ("lu_decomposed", {"action": _BOOLEAN}, _model_option_help(
             "lu_decomposed",
-            "permutation: LU-parameterised invertible 1x1 convolution, or a plain one with "
-            "--no-lu-decomposed")),
+            "--permutation conv1x1: LU-parameterised invertible 1x1 convolution, or a plain one "
+            "with --no-lu-decomposed")),
         ("learn_prior", {"action": _BOOLEAN}, _model_option_help(
             "learn_prior", "learned prior of each factored-out half (openai/glow's split prior)")),
+        ("learn_top_prior", {"action": _BOOLEAN}, _model_option_help(
+            "learn_top_prior",
+            "learned mean and log-scale of the top latent's prior, starting at the standard "
+            "normal (openai/glow's --learntop)")),
         ("recompute", {"action": _BOOLEAN}, _model_option_help(
             "recompute", "recompute activations in the backward pass, trading time for memory")),
     )),

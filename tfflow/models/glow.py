@@ -11,15 +11,16 @@ import tensorflow_probability as tfp
 from tfflow.bijectors.actnorm import ActNorm
 from tfflow.bijectors.chain import chain_in_order
 from tfflow.bijectors.factor_out import FactorOut
-from tfflow.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from tfflow.bijectors.logit import logit_preprocessing
 from tfflow.bijectors.partitions import Partition
 from tfflow.bijectors.pixel_scaling import PixelScaling
 from tfflow.bijectors.recompute import RecomputeTemplates
 from tfflow.bijectors.squeeze import Squeeze
+from tfflow.bijectors.top_prior import LearnedTopPrior
 from tfflow.layers.glow_block import GlowBlock
 from tfflow.models.couplings import check_coupling_args, conditioner_outputs, make_coupling
 from tfflow.models.flow_model import FlowModel
+from tfflow.models.permutations import check_permutation, make_permutation
 
 tfb = tfp.bijectors
 
@@ -34,6 +35,8 @@ class Glow(FlowModel):
     invertible 1x1 conv (LU), coupling], and (except at the last level) a split whose
     factored-out half gets a learned conditional prior, folded into the bijector
     (`FactorOut(learned_prior=True)`). Affine couplings use Glow's `sigmoid(h + 2)` scale.
+    With `learn_top_prior=True` the top latent (what the last level leaves) gets a learned
+    prior too (`LearnedTopPrior`), also folded into the bijector.
 
     Args:
         input_shape: `(h, w, c)`, h and w divisible by `2**levels`.
@@ -42,7 +45,7 @@ class Glow(FlowModel):
         hidden_channels: width of the coupling networks (512 in the paper).
         coupling: `"affine"`, `"additive"` or `"spline"` (`SplineCoupling`).
         learn_prior: learned prior for factored-out halves (else standard normal).
-        lu_decomposed: LU-parameterised 1x1 convolutions.
+        lu_decomposed: LU-parameterised 1x1 convolutions (`permutation="conv1x1"`).
         scale_fn: log-scale bound of affine couplings (`"sigmoid"` as in Glow's code).
         n_bits: bits per pixel of the data (5 for Glow's CelebA-HQ runs).
         seed: seed of the 1x1 convolutions' initial rotations.
@@ -61,6 +64,13 @@ class Glow(FlowModel):
         num_bins: spline bins per transformed element (`coupling="spline"`).
         spline_bound: spline interval `[-spline_bound, spline_bound]`, identity outside
             (`coupling="spline"`).
+        permutation: the channel mixing of each step (openai/glow's `--flow_permutation`):
+            `"conv1x1"` (an invertible 1x1 convolution, learned), `"shuffle"` (a fixed
+            random permutation per step, drawn from `seed`) or `"reverse"` (the channels
+            reversed); see `tfflow.models.permutations`.
+        learn_top_prior: a learned diagonal Gaussian prior `N(mu, exp(log_sigma)^2)` over
+            the top latent (openai/glow's `--learntop`), zero-initialised so the model starts
+            at the standard normal (`LearnedTopPrior`).
         **kwargs: `keras.Model` arguments.
 
     Example:
@@ -95,6 +105,8 @@ class Glow(FlowModel):
         alpha: float = 1e-6,
         num_bins: int = 8,
         spline_bound: float = 3.0,
+        permutation: str = "conv1x1",
+        learn_top_prior: bool = False,
         **kwargs: Any,
     ):
         shape = tuple(int(d) for d in input_shape)
@@ -115,6 +127,7 @@ class Glow(FlowModel):
                 f"2**levels = {div} for levels={levels}."
             )
         check_coupling_args(coupling, num_bins, spline_bound)
+        check_permutation(permutation)
         if preprocessing not in ("shift", "logit"):
             raise ValueError(
                 f"`preprocessing` must be 'shift' or 'logit'; received {preprocessing!r}."
@@ -134,6 +147,8 @@ class Glow(FlowModel):
         self.alpha = float(alpha)
         self.num_bins = int(num_bins)
         self.spline_bound = float(spline_bound)
+        self.permutation = permutation
+        self.learn_top_prior = bool(learn_top_prior)
         super().__init__(
             shape,
             prior="normal",
@@ -160,18 +175,22 @@ class Glow(FlowModel):
         )
         step = [
             ActNorm(shape, name=f"{name}_actnorm"),
-            InvertibleConv1x1(
+            make_permutation(
+                self.permutation,
                 shape,
-                lu_decomposed=self.lu_decomposed,
                 seed=self.seed * 100003 + level * 1009 + k,
-                name=f"{name}_invconv",
+                lu_decomposed=self.lu_decomposed,
+                name=f"{name}_invconv" if self.permutation == "conv1x1" else f"{name}_permute",
             ),
             coupling,
         ]
         if self.recompute:
             # The steps of a level differ only in their weights: they run through the first
-            # one's traced functions (one step body per level in the graph).
-            return [templates.wrap(chain_in_order(step, name), shape, f"{name}_recompute")]
+            # one's traced functions (one step body per level in the graph). A shuffle is
+            # traced into the step as a constant and differs from step to step, so each
+            # shuffled step gets its own traced functions.
+            key = (shape, k) if self.permutation == "shuffle" else shape
+            return [templates.wrap(chain_in_order(step, name), key, f"{name}_recompute")]
         return step
 
     def _level(self, shape: tuple[int, int, int], level: int) -> tfb.Bijector:
@@ -184,6 +203,8 @@ class Glow(FlowModel):
         if level == self.levels - 1:
             size = squeezed[0] * squeezed[1] * squeezed[2]
             steps.append(tfb.Reshape([size], list(squeezed), name=f"level{level}_flatten"))
+            if self.learn_top_prior:
+                steps.append(LearnedTopPrior(size, name="top_prior"))
         else:
             kept = (squeezed[0], squeezed[1], squeezed[2] - squeezed[2] // 2)
             inner = self._level(kept, level + 1)
@@ -229,6 +250,8 @@ class Glow(FlowModel):
                 "alpha": self.alpha,
                 "num_bins": self.num_bins,
                 "spline_bound": self.spline_bound,
+                "permutation": self.permutation,
+                "learn_top_prior": self.learn_top_prior,
             }
         )
         return config

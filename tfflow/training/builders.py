@@ -39,6 +39,8 @@ MODEL_OPTION_FIELDS: tuple[str, ...] = (
     "num_bins",
     "lu_decomposed",
     "learn_prior",
+    "permutation",
+    "learn_top_prior",
     "recompute",
 )
 
@@ -91,6 +93,8 @@ MODEL_SPECS: dict[tuple[str, str], ModelSpec] = {
             "num_bins": "num_bins",
             "lu_decomposed": "lu_decomposed",
             "learn_prior": "learn_prior",
+            "permutation": "permutation",
+            "learn_top_prior": "learn_top_prior",
             "recompute": "recompute",
         },
     ),

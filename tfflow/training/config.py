@@ -8,12 +8,14 @@ import shlex
 from typing import Any
 
 from tfflow.models.couplings import COUPLINGS
+from tfflow.models.permutations import PERMUTATIONS
 
 __all__ = [
     "COUPLINGS",
     "MIXED_PRECISION_POLICIES",
     "MODEL_NAMES",
     "OPTIMIZERS",
+    "PERMUTATIONS",
     "STRATEGIES",
     "TrainConfig",
 ]
@@ -65,6 +67,8 @@ _IDENTITY_FIELDS = (
     "num_bins",
     "lu_decomposed",
     "learn_prior",
+    "permutation",
+    "learn_top_prior",
     "recompute",
     "optimizer",
     "warmup_steps",
@@ -103,9 +107,12 @@ class TrainConfig:
         residual_blocks: Residual blocks per ResNet conditioner (RealNVP on images).
         coupling: Coupling type of the models that take one (`COUPLINGS`; Glow's `coupling`).
         num_bins: Bins of each spline of `coupling="spline"` (`SplineCoupling`).
-        lu_decomposed: Glow's permutation: an LU-parameterised invertible 1x1 convolution
-            (`True`) or a plain one (`False`).
+        lu_decomposed: Glow's `permutation="conv1x1"`: an LU-parameterised invertible 1x1
+            convolution (`True`) or a plain one (`False`).
         learn_prior: Glow's learned prior of each factored-out half (else standard normal).
+        permutation: Glow's channel mixing of each step (`PERMUTATIONS`): `"conv1x1"`,
+            `"shuffle"` or `"reverse"` (openai/glow's `--flow_permutation` 2, 1, 0).
+        learn_top_prior: Glow's learned prior of the top latent (openai/glow's `--learntop`).
         recompute: Recompute activations in the backward pass (Glow, RealNVP on images).
         optimizer: A Keras optimizer name (`OPTIMIZERS`); `None` means the model's recipe
             (`optimizer_recipe`, Adam for all three models).
@@ -151,6 +158,8 @@ class TrainConfig:
     num_bins: int | None = None
     lu_decomposed: bool | None = None
     learn_prior: bool | None = None
+    permutation: str | None = None
+    learn_top_prior: bool | None = None
     recompute: bool | None = None
     optimizer: str | None = None
     warmup_steps: int | None = None
@@ -184,7 +193,11 @@ class TrainConfig:
             raise ValueError(
                 f"`strategy` must be one of {', '.join(STRATEGIES)}; received {self.strategy!r}."
             )
-        for name, choices in (("coupling", COUPLINGS), ("optimizer", OPTIMIZERS)):
+        for name, choices in (
+            ("coupling", COUPLINGS),
+            ("permutation", PERMUTATIONS),
+            ("optimizer", OPTIMIZERS),
+        ):
             if getattr(self, name) is not None and getattr(self, name) not in choices:
                 raise ValueError(
                     f"`{name}` must be one of {', '.join(choices)}; "
@@ -196,7 +209,7 @@ class TrainConfig:
             or self.num_bins < 2
         ):
             raise ValueError(f"`num_bins` must be an integer >= 2; received {self.num_bins!r}.")
-        for name in ("lu_decomposed", "learn_prior", "recompute"):
+        for name in ("lu_decomposed", "learn_prior", "learn_top_prior", "recompute"):
             if getattr(self, name) not in (None, True, False):
                 raise ValueError(
                     f"`{name}` must be None, True or False; received {getattr(self, name)!r}."
