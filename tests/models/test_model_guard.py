@@ -39,21 +39,45 @@ def _assert_compounding(guard: DivergenceGuard, first_rate: float) -> None:
     np.testing.assert_allclose(rates, expected, rtol=1e-5)
 
 
-def test_blow_up_rolls_back_compounds_rate_cuts_and_recovers():
+class _BatchLosses(keras.callbacks.Callback):
+    """Records every batch's own loss (as `train_step` gave it to the guard), by epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses: dict[tuple[int, int], float] = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses[(self.epoch, batch)] = float(self.model.guard_state.batch_loss.numpy())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_blow_up_rolls_back_compounds_rate_cuts_and_recovers(seed):
+    keras.utils.set_random_seed(seed)
     x = _unstable_data()
     model = _unstable_model()
     model.compile(learning_rate=3.0)  # RealNVP's recipe: a float rate
     guard = DivergenceGuard(
         spike_factor=3.0, warmup_batches=2, snapshot_every=1, verbose=False, max_rollbacks=50
     )
-    history = model.fit(x, batch_size=64, epochs=2, verbose=0, guard=guard)
+    batches = _BatchLosses()
+    history = model.fit(x, batch_size=64, epochs=2, verbose=0, guard=guard, callbacks=[batches])
     assert len(guard.rollbacks) >= 2, "a learning rate of 3 should diverge more than once"
     _assert_compounding(guard, 3.0)
     assert float(model.optimizer.learning_rate) == pytest.approx(
         guard.rollbacks[-1]["new_learning_rate"]
     )
-    # It recovered: the last epoch's loss is finite and the weights are usable.
-    assert np.isfinite(history.history["loss"][-1])
+    # Rolled-back batches do not count: each epoch's loss is the mean of the kept batches'
+    # losses (32 equal batches an epoch), finite even in an epoch with non-finite batches.
+    rolled_back = {(r["epoch"], r["batch"]) for r in guard.rollbacks}
+    assert any(not np.isfinite(batches.losses[key]) for key in rolled_back)
+    for epoch, loss in enumerate(history.history["loss"]):
+        kept = [
+            v for (e, b), v in batches.losses.items() if e == epoch and (e, b) not in rolled_back
+        ]
+        assert np.isfinite(loss) and loss == pytest.approx(np.mean(kept), rel=1e-5), epoch
     for v in model.weights:
         assert np.all(np.isfinite(v.numpy())), v.path
     assert np.all(np.isfinite(model.log_prob(x[:64]).numpy()))

@@ -38,6 +38,11 @@ class DivergenceGuard(keras.callbacks.Callback):
       `max_rollbacks`-th rollback restores the last good weights and raises
       `TrainingDivergedError` out of `fit`.
 
+    A rolled-back batch does not count in the epoch's metrics: the model's metric states are
+    returned to where they stood after the last good batch, and the batch's `logs` are
+    rewritten from them, so `History`, `CSVLogger`, `EarlyStopping` and checkpoints that
+    monitor the loss see the mean over the batches that were kept, not a NaN.
+
     Both errors are raised from the batch that found them, so Keras never ends the
     interrupted epoch: no checkpoint, CSV row or `on_epoch_end` records it as complete.
 
@@ -58,6 +63,10 @@ class DivergenceGuard(keras.callbacks.Callback):
         warmup_batches: batches before spike detection starts.
         max_rollbacks: rollbacks before training is stopped.
         verbose: print a line for every rollback.
+
+    Attributes:
+        rollbacks: one dict per rollback: `epoch`, `batch`, the diverged `loss` and the
+            `new_learning_rate`.
     """
 
     def __init__(
@@ -88,6 +97,8 @@ class DivergenceGuard(keras.callbacks.Callback):
         self._pending = None  # taken after the latest good batch; checked by the next one
         self._average = None
         self._good = 0
+        self._metric_values: list | None = None  # after the epoch's last good batch
+        self._epoch = 0
 
     def _copy_state(self) -> tuple[list, list]:
         return (
@@ -108,10 +119,30 @@ class DivergenceGuard(keras.callbacks.Callback):
             for v, value in zip(optimizer_variables, optimizer_values, strict=True):
                 v.assign(value)
 
+    def _restore_metrics(self, logs: dict | None) -> None:
+        metrics = self.model.metrics
+        if self._metric_values is None:  # no good batch yet this epoch
+            for metric in metrics:
+                metric.reset_state()
+        else:
+            for v, value in zip(self.model.metrics_variables, self._metric_values, strict=True):
+                v.assign(value)
+        if logs is not None:
+            for metric in metrics:
+                result = metric.result()
+                if isinstance(result, dict):
+                    logs.update(result)
+                else:
+                    logs[metric.name] = result
+
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._snapshot = self._copy_state()
         self._pending = None
         self._good = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+        self._metric_values = None
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         state = getattr(self.model, "guard_state", None)
@@ -141,7 +172,9 @@ class DivergenceGuard(keras.callbacks.Callback):
             diverged = abs(loss) > threshold and loss > self._average
         if diverged:
             self._roll_back(batch, loss)
+            self._restore_metrics(logs)
             return
+        self._metric_values = [v.numpy() for v in self.model.metrics_variables]
         self._average = loss if self._average is None else 0.95 * self._average + 0.05 * loss
         if self._pending is not None:
             self._snapshot, self._pending = self._pending, None
@@ -158,7 +191,9 @@ class DivergenceGuard(keras.callbacks.Callback):
         self._pending = None
         self._restore()
         new_lr = scale_learning_rate(inner, self.lr_factor, current=old_lr)
-        self.rollbacks.append({"batch": batch, "loss": loss, "new_learning_rate": new_lr})
+        self.rollbacks.append(
+            {"epoch": self._epoch, "batch": batch, "loss": loss, "new_learning_rate": new_lr}
+        )
         average = self._average if self._average is not None else float("nan")
         if len(self.rollbacks) >= self.max_rollbacks:
             raise TrainingDivergedError(

@@ -604,7 +604,7 @@ class FlowModel(keras.Model):
         if guard is True:
             guard = DivergenceGuard()
         if guard:
-            callbacks.append(guard)
+            callbacks.insert(0, guard)  # before checkpoints and loggers see the batch
             if self.guard_state is None:
                 with self.distribute_strategy.scope():
                     self.guard_state = GuardState()
