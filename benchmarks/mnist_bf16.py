@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
@@ -45,20 +47,12 @@ def cpu_model() -> str:
 def build(policy: str, seed: int):
     """The reference Glow of `mnist_quality.py` ("glow_logit") under the dtype `policy`."""
     import keras
-
-    import tfflow
+    from mnist_quality import build as build_reference
 
     keras.utils.set_random_seed(seed)
     keras.mixed_precision.set_global_policy(policy)
     try:
-        model = tfflow.Glow(
-            (28, 28, 1),
-            levels=2,
-            steps_per_level=8,
-            hidden_channels=128,
-            preprocessing="logit",
-            alpha=1e-6,
-        )
+        model = build_reference("glow_logit")
         model.compile()
     finally:
         keras.mixed_precision.set_global_policy("float32")

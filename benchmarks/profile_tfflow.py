@@ -16,7 +16,8 @@ For each workload it prints
 2. interleaved timings in one process (so every function sees the same machine load): each
    round times every function once for about `--window-s` seconds, rotating the order. Every
    function runs in each of `--modes`: `graph` (`tf.function`) and `xla`
-   (`jit_compile=True`), for tfflow, TFP and the bound alike; `--baseline REV` adds tfflow as
+   (`jit_compile=True`), for tfflow, TFP and the bound alike, and optionally `eager` (the
+   method called directly, as a user does: `model.log_prob(x)`); `--baseline REV` adds tfflow as
    of git revision REV (imported side by side, `cases/baseline_package.py`), `--bf16` the
    tfflow model built under the `mixed_bfloat16` policy;
 3. a summary per metric: each implementation in its fastest mode, with the median over rounds
@@ -109,6 +110,10 @@ def _model_functions(prefix, model, x, batch, tf, modes) -> dict:
     """`train`, `log_prob` and `sample` of a tfflow(-like) model in each compile mode."""
     fns = {}
     for mode in modes:
+        if mode == "eager":  # what a user calling the method gets (training runs in fit)
+            fns[f"{prefix} log_prob eager"] = model.log_prob
+            fns[f"{prefix} sample eager"] = lambda _: model.sample(batch)
+            continue
         jit = mode == "xla"
         fns[f"{prefix} train {mode}"] = adam_train_step(
             lambda d: -tf.reduce_mean(model.log_prob(d)), model.trainable_variables, 1e-4, jit
@@ -147,6 +152,11 @@ def _functions(spec, tf, cases, modes, baseline=None, bf16=False):
     tfp_flow = tfp_case.build_flow(work)
     tfp_flow.log_prob(x)
     for mode in modes:
+        if mode == "eager":
+            fns["bound forward eager"] = stack
+            fns["TFP log_prob eager"] = tfp_flow.log_prob
+            fns["TFP sample eager"] = lambda _: tfp_flow.sample(batch)
+            continue
         jit = mode == "xla"
         fns[f"bound train {mode}"] = adam_train_step(stack, stack.variables, 1e-4, jit)
         fns[f"bound forward {mode}"] = tf.function(stack, jit_compile=jit)
@@ -227,9 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--modes",
         nargs="+",
-        choices=("graph", "xla"),
+        choices=("graph", "xla", "eager"),
         default=["graph", "xla"],
-        help="compile modes of every function: graph (tf.function) and xla (jit_compile=True)",
+        help="compile modes of every function: graph (tf.function), xla (jit_compile=True) "
+        "and eager (the method called directly, as a user does; no training step)",
     )
     parser.add_argument(
         "--baseline",
@@ -273,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n| function | ops | {header} | kernels after Grappler |")
             print("|---|--:|" + "--:|" * len(HEAVY_OPS) + "--:|")
             for label, fn in fns.items():
-                if label.endswith(" xla"):
+                if label.endswith((" xla", " eager")):
                     continue
                 counts = count_ops(fn, x)
                 heavy = " | ".join(str(counts.get(op, 0)) for op in HEAVY_OPS)

@@ -35,6 +35,7 @@ from tfflow.models.data_init import (
     first_examples,
     synchronise_across_workers,
 )
+from tfflow.models.graph_calls import run_as_graph
 from tfflow.models.inputs import as_data, as_latent, label_conditions
 from tfflow.models.priors import PRIORS, base_distribution, base_log_prob, latent_noise
 from tfflow.units import nats_to_bits_per_dim
@@ -278,10 +279,7 @@ class FlowModel(keras.Model):
         conditions = self._conditions(
             labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)], context, x
         )
-        z, log_det = forward_and_log_det(self.flow, x, **conditions)
-        return self.latent_log_prob(z) + tf.cast(
-            log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
-        )
+        return run_as_graph(self, _log_prob, x, conditions)
 
     def bits_per_dim(
         self,
@@ -306,7 +304,7 @@ class FlowModel(keras.Model):
         conditions = self._conditions(
             labels, tf.shape(x)[: tf.rank(x) - len(self.data_shape)], context, x
         )
-        return forward_and_log_det(self.flow, x, **conditions)[0]
+        return run_as_graph(self, _encode, x, conditions)
 
     @tf.autograph.experimental.do_not_convert
     def decode(
@@ -319,7 +317,7 @@ class FlowModel(keras.Model):
         """Latent `(batch, D)` -> data."""
         z = as_latent(z, event_size=self.event_size, dtype=self.flow_dtype)
         conditions = self._conditions(labels, tf.shape(z)[:-1], context, z)
-        return inverse_and_log_det(self.flow, z, **conditions)[0]
+        return run_as_graph(self, _decode, z, conditions)
 
     @tf.autograph.experimental.do_not_convert
     def sample(
@@ -636,3 +634,18 @@ class FlowModel(keras.Model):
             "context_features": self.context_features,
             "context_prior": self.context_prior,
         }
+
+
+def _log_prob(model: FlowModel, x: tf.Tensor, conditions: dict) -> tf.Tensor:
+    z, log_det = forward_and_log_det(model.flow, x, **conditions)
+    return model.latent_log_prob(z) + tf.cast(
+        log_det, tf.float32 if z.dtype in (tf.float16, tf.bfloat16) else z.dtype
+    )
+
+
+def _encode(model: FlowModel, x: tf.Tensor, conditions: dict) -> tf.Tensor:
+    return forward_and_log_det(model.flow, x, **conditions)[0]
+
+
+def _decode(model: FlowModel, z: tf.Tensor, conditions: dict) -> tf.Tensor:
+    return inverse_and_log_det(model.flow, z, **conditions)[0]
