@@ -38,10 +38,10 @@ def _seconds(python: str, code: str, cwd: Path, pythonpath: Path | None) -> tupl
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     start = time.perf_counter()
-    done = subprocess.run(
-        [python, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([python, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
     process = time.perf_counter() - start
+    if done.returncode != 0:  # e.g. the tree needs a package this interpreter lacks
+        raise RuntimeError(f"{python} -c {code!r} failed:\n{done.stderr[-2000:]}")
     return float(done.stdout.strip().splitlines()[-1]), process
 
 
