@@ -6,15 +6,10 @@ called with contexts; the outputs must equal the Keras model's.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_only import export_jobs, run_tf_only
 
 import tfflow
 from tfflow.serving import load_served, read_model_card
@@ -62,15 +57,9 @@ def exported(tmp_path_factory):
     return out
 
 
-# Runs with `python -I`: imports TensorFlow and NumPy only, never tfflow or TFP.
-_CHECK_SCRIPT = textwrap.dedent(
-    """
-    import json, sys
-    import numpy as np
-    import tensorflow as tf
-
-    report = {}
-    for name, version_dir, npz in json.loads(sys.argv[1]):
+# Runs in a process importing TensorFlow and NumPy only (`tf_only.run_tf_only`).
+_CHECK = """
+    for name, version_dir, npz in JOBS:
         ref = dict(np.load(npz))
         sig = tf.saved_model.load(version_dir).signatures
         c = tf.constant(ref["context"])
@@ -90,35 +79,12 @@ _CHECK_SCRIPT = textwrap.dedent(
         except tf.errors.InvalidArgumentError as error:
             r["bad_count_error"] = error.message
         report[name] = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in r.items()}
-    report["leaked_modules"] = sorted(
-        m for m in sys.modules
-        if m.split(".")[0] in ("tfflow", "tensorflow_probability", "tf_keras")
-    )
-    print("REPORT " + json.dumps(report))
-    """
-)
+"""
 
 
 @pytest.fixture(scope="module")
 def report(exported, tmp_path_factory) -> dict:
-    script = tmp_path_factory.mktemp("script") / "check_context_exports.py"
-    script.write_text(_CHECK_SCRIPT)
-    jobs = [
-        [name, str(version_dir), str(version_dir.parent.parent / f"{name}.npz")]
-        for name, (_, version_dir, _) in exported.items()
-    ]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run(
-        [sys.executable, "-I", str(script), json.dumps(jobs)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
-    assert lines, result.stdout[-2000:] + result.stderr[-2000:]
-    return json.loads(lines[-1][len("REPORT ") :])
+    return run_tf_only(_CHECK, export_jobs(exported), tmp_path_factory.mktemp("script"))
 
 
 def test_loaded_without_tfflow_or_tfp(report):

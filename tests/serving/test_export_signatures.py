@@ -10,17 +10,14 @@ with values computed here. `glow_conditional` is class-conditional: its signatur
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tf_only import export_jobs, run_tf_only
 
 import tfflow
 from tfflow.serving import ServedModel, load_served, read_model_card, samples_to_uint8
@@ -138,18 +135,12 @@ def exported(tmp_path_factory) -> dict[str, tuple[tfflow.FlowModel, pathlib.Path
     return out
 
 
-# Runs with `python -I`: imports TensorFlow and NumPy only, never tfflow or TFP.
-_CHECK_SCRIPT = textwrap.dedent(
-    """
-    import json, sys
-    import numpy as np
-    import tensorflow as tf
-
+# Runs in a process importing TensorFlow and NumPy only (`tf_only.run_tf_only`).
+_CHECK = """
     def rel_err(a, b):
         return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-30)))
 
-    report = {}
-    for name, version_dir, npz in json.loads(sys.argv[1]):
+    for name, version_dir, npz in JOBS:
         ref = dict(np.load(npz))
         loaded = tf.saved_model.load(version_dir)
         sig = loaded.signatures
@@ -203,35 +194,12 @@ _CHECK_SCRIPT = textwrap.dedent(
         batch1 = sig["log_prob"](x=tf.constant(ref["x"][:1]), **lab1)["log_prob"].numpy()
         r["batch1_rel_err"] = rel_err(batch1, ref["log_prob"][:1])
         report[name] = r
-    report["leaked_modules"] = sorted(
-        m for m in sys.modules
-        if m.split(".")[0] in ("tfflow", "tensorflow_probability", "tf_keras")
-    )
-    print("REPORT " + json.dumps(report))
-    """
-)
+"""
 
 
 @pytest.fixture(scope="module")
 def subprocess_report(exported, tmp_path_factory) -> dict:
-    script = tmp_path_factory.mktemp("script") / "check_exports.py"
-    script.write_text(_CHECK_SCRIPT)
-    jobs = [
-        [name, str(version_dir), str(version_dir.parent.parent / f"{name}.npz")]
-        for name, (_, version_dir, _) in exported.items()
-    ]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run(
-        [sys.executable, "-I", str(script), json.dumps(jobs)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
-    assert lines, result.stdout[-2000:] + result.stderr[-2000:]
-    return json.loads(lines[-1][len("REPORT ") :])
+    return run_tf_only(_CHECK, export_jobs(exported), tmp_path_factory.mktemp("script"))
 
 
 def test_loading_needs_neither_tfflow_nor_tfp(subprocess_report):

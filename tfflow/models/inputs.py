@@ -1,4 +1,4 @@
-"""How `FlowModel` reads what users hand it: data, latents and class labels."""
+"""How `FlowModel` reads what users hand it: data, latents, class labels and `fit` batches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from tfflow.dequantization import bin_centres
 
-__all__ = ["as_data", "as_latent", "label_conditions"]
+__all__ = ["as_data", "as_latent", "label_conditions", "unpack_batch"]
 
 
 def as_data(
@@ -130,3 +130,42 @@ def label_conditions(
     if batch_shape is not None:
         labels = tf.broadcast_to(labels, batch_shape)
     return {"class_prior": {"labels": labels}}
+
+
+def unpack_batch(
+    data: tf.Tensor | tuple | list,
+    *,
+    num_classes: int | None,
+    context_shape: tuple[int, ...] | None,
+) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
+    """`x`, or `(x, labels)` / `(x, context)` for a conditional model, from an element of
+    `fit`'s data (`fit((x, context))` hands the pair as a one-element tuple).
+
+    Args:
+        data: the element: `x`, or a tuple `(x, ...)`.
+        num_classes: the model's class count, None for a model without classes.
+        context_shape: the model's context shape, None for a model without context.
+
+    Raises:
+        ValueError: `x` alone for a conditional model.
+    """
+    if isinstance(data, tuple | list) and len(data) == 1 and isinstance(data[0], tuple | list):
+        data = data[0]
+    conditional = num_classes is not None or context_shape is not None
+    if isinstance(data, tuple | list):
+        if conditional:
+            if len(data) < 2:
+                data = data[0]
+            else:
+                return (data[0], data[1])
+        else:
+            return data[0]
+    if num_classes is not None:
+        raise ValueError(
+            "A class-conditional model trains on `(x, labels)` pairs; received `x` only."
+        )
+    if context_shape is not None:
+        raise ValueError(
+            "A context-conditional model trains on `(x, context)` pairs; received `x` only."
+        )
+    return data

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -21,6 +22,7 @@ __all__ = [
     "base_distribution",
     "base_log_prob",
     "check_base_distribution",
+    "check_draw",
     "latent_noise",
     "sample_base",
 ]
@@ -86,6 +88,21 @@ def latent_noise(
             u = tf.random.stateless_uniform(shape, seed_pair, minval=low, maxval=high, dtype=dtype)
         z = tf.math.log(u) - tf.math.log1p(-u)
     return z * tf.cast(temperature, dtype)
+
+
+def check_draw(num_samples: int | tf.Tensor, temperature: float | tf.Tensor) -> None:
+    """Checks the size and temperature of a latent draw given as Python numbers (tensors
+    pass unchecked).
+
+    Raises:
+        ValueError: for `num_samples <= 0`, or a negative or non-finite `temperature`.
+    """
+    if isinstance(num_samples, int | np.integer) and num_samples <= 0:
+        raise ValueError(f"`num_samples` must be a positive integer; received {num_samples}.")
+    if isinstance(temperature, int | float) and not (
+        math.isfinite(temperature) and temperature >= 0
+    ):
+        raise ValueError(f"`temperature` must be finite and >= 0; received {temperature!r}.")
 
 
 def check_base_distribution(base: object, event_size: int, dtype: tf.DType) -> tfd.Distribution:
