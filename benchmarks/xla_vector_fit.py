@@ -2,7 +2,8 @@
 
 Two identical RealNVP 64-d models (8 couplings, 2x256, batch 256, the tabular workload of
 `profile_tfflow.py`), one compiled with `jit_compile=True` and one with `False`, train on the
-same batches through Keras' `train_on_batch`-style train function in alternating windows
+same batch through Keras' compiled `model.train_function` on an endless dataset (what `fit`
+runs per batch, without `train_on_batch`'s per-call data adapter) in alternating windows
 (rotated order each round), so both see the same machine load. Prints examples/s per setting
 and the median of the per-round ratios XLA / no XLA, with the CPU model.
 
@@ -26,6 +27,12 @@ def _cpu_model() -> str:
     )
 
 
+def _sync(out) -> float:
+    """Waits for a train step: reads its loss (a dict of metrics, or an Optional of one)."""
+    logs = out.get_value() if hasattr(out, "get_value") else out
+    return float(logs["loss"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -40,18 +47,20 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(args.batch, 64)).astype("float32"))
+    iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
     steps = {}
     for jit in (False, True):
         keras.utils.set_random_seed(0)
         model = tfflow.RealNVP((64,), coupling_layers=8, hidden_units=256, hidden_layers=2)
-        model.compile(jit_compile=jit)
-        model.train_on_batch(x)  # build the optimizer, trace / compile
-        model.train_on_batch(x)
-        steps["xla" if jit else "graph"] = model
+        model.compile(jit_compile=jit, warmup_steps=0)
+        model.make_train_function()
+        steps["xla" if jit else "graph"] = model.train_function
     calls = {}
-    for name, model in steps.items():
+    for name, step in steps.items():
+        for _ in range(3):  # trace / compile, warm up
+            step(iterator)
         start = time.perf_counter()
-        model.train_on_batch(x)
+        _sync(step(iterator))
         calls[name] = max(1, round(args.window_s / (time.perf_counter() - start)))
     times: dict[str, list[float]] = {name: [] for name in steps}
     names = list(steps)
@@ -59,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in names[r % 2 :] + names[: r % 2]:
             start = time.perf_counter()
             for _ in range(calls[name]):
-                steps[name].train_on_batch(x)
+                out = steps[name](iterator)
+            _sync(out)
             times[name].append((time.perf_counter() - start) / calls[name])
     print(f"CPU: {_cpu_model()}; TensorFlow {tf.__version__}; {args.rounds} rounds")
     for name, values in times.items():
