@@ -168,7 +168,6 @@ class Flow(FlowModel):
             self.prior = None
         self._tfp_variables = self._find_tfp_variables()
 
-    # ----- construction -------------------------------------------------------------------------
     def _bijector_list(self) -> list[tfb.Bijector]:
         spec = self.bijectors_spec
         if callable(spec) and not isinstance(spec, tfb.Bijector):
@@ -219,7 +218,6 @@ class Flow(FlowModel):
                     found.append(v)
         return tuple(found)
 
-    # ----- base ---------------------------------------------------------------------------------
     @property
     def base_distribution(self) -> tfd.Distribution:
         """The latent distribution over `(D,)`: `base`, or the named standard one."""
@@ -240,7 +238,6 @@ class Flow(FlowModel):
             return super().draw_latent(num_samples, temperature, seed)
         return sample_base(self._base, num_samples, temperature, seed)
 
-    # ----- variables of TFP bijectors and the base ----------------------------------------------
     # Keras' state family (`variables`, and `trainable_variables`/`non_trainable_variables`
     # derived from it) holds them; `weights` stays Keras variables only (Keras reads their
     # `.regularizer` there).
@@ -265,7 +262,6 @@ class Flow(FlowModel):
         for i, v in enumerate(self._tfp_variables):
             v.assign(store[f"{_TFP_KEY}{i}"])
 
-    # ----- config -------------------------------------------------------------------------------
     def save(self, filepath: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """`keras.Model.save`; a Flow without a config raises before any file is written."""
         self.get_config()

@@ -133,7 +133,6 @@ class RealNVP(FlowModel):
             **kwargs,
         )
 
-    # ----- vectors ------------------------------------------------------------------------------
     def _tabular_flow(self) -> tfb.Bijector:
         shape = self.data_shape
         steps = []
@@ -163,7 +162,6 @@ class RealNVP(FlowModel):
             name=name,
         )
 
-    # ----- images -------------------------------------------------------------------------------
     def _coupling(
         self,
         kind: str,
