@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -39,6 +40,10 @@ import tensorflow as tf  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import tfflow  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases"))
+
+from bench_common import cpu_model  # noqa: E402
 
 DIM, PRIOR_VAR, NOISE_VAR = 10, 0.1, 0.1
 POST_VAR = 1.0 / (1.0 / PRIOR_VAR + 1.0 / NOISE_VAR)  # 0.05
@@ -219,24 +224,13 @@ def main(argv=None) -> dict:
         "sbc_flow": uniformity(flow_ranks, samples, args.sbc_bins),
         "sbc_true_posterior": uniformity(true_ranks, samples, args.sbc_bins),
         "sbc_overdispersed_1.5x": uniformity(wide_ranks, samples, args.sbc_bins),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
     }
     with open(args.out + ".json", "w") as f:
         json.dump(result, f, indent=2)
     _plot(flow_ranks, samples, args.sbc_bins, args.out + "_sbc.png", result["sbc_flow"])
     print(json.dumps(result, indent=2))
     return result
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def _plot(ranks: np.ndarray, samples: int, bins: int, path: str, test: dict) -> None:

@@ -4,8 +4,9 @@ Two identical RealNVP 64-d models (8 couplings, 2x256, batch 256, the tabular wo
 `profile_tfflow.py`), one compiled with `jit_compile=True` and one with `False`, train on the
 same batch through Keras' compiled `model.train_function` on an endless dataset (what `fit`
 runs per batch, without `train_on_batch`'s per-call data adapter) in alternating windows
-(rotated order each round), so both see the same machine load. Prints examples/s per setting
-and the median of the per-round ratios XLA / no XLA, with the CPU model.
+(`profile_tfflow.interleaved`: rotated order each round), so both see the same machine
+load. Prints examples/s per setting and the median of the per-round ratios XLA / no XLA,
+with the CPU model.
 
     .venv/bin/python benchmarks/xla_vector_fit.py [--rounds 10] [--window-s 1.0]
 """
@@ -13,24 +14,22 @@ and the median of the per-round ratios XLA / no XLA, with the CPU model.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
-import subprocess
-import time
+import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases"))
 
-def _cpu_model() -> str:
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    return next(
-        (line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "?"
-    )
+from bench_common import cpu_model  # noqa: E402
+from profile_tfflow import interleaved  # noqa: E402
 
 
-def _sync(out) -> float:
-    """Waits for a train step: reads its loss (a dict of metrics, or an Optional of one)."""
-    logs = out.get_value() if hasattr(out, "get_value") else out
-    return float(logs["loss"])
+def _loss(out) -> object:
+    """A train step's loss tensor (Keras returns a dict of metrics, or an Optional of one)."""
+    return (out.get_value() if hasattr(out, "get_value") else out)["loss"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,23 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         model.compile(jit_compile=jit, warmup_steps=0)
         model.make_train_function()
         steps["xla" if jit else "graph"] = model.train_function
-    calls = {}
-    for name, step in steps.items():
-        for _ in range(3):  # trace / compile, warm up
-            step(iterator)
-        start = time.perf_counter()
-        _sync(step(iterator))
-        calls[name] = max(1, round(args.window_s / (time.perf_counter() - start)))
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    names = list(steps)
-    for r in range(args.rounds):
-        for name in names[r % 2 :] + names[: r % 2]:
-            start = time.perf_counter()
-            for _ in range(calls[name]):
-                out = steps[name](iterator)
-            _sync(out)
-            times[name].append((time.perf_counter() - start) / calls[name])
-    print(f"CPU: {_cpu_model()}; TensorFlow {tf.__version__}; {args.rounds} rounds")
+    fns = {name: (lambda step=step: _loss(step(iterator))) for name, step in steps.items()}
+    times = interleaved(fns, args.rounds, args.window_s)
+    print(f"CPU: {cpu_model()}; TensorFlow {tf.__version__}; {args.rounds} rounds")
     for name, values in times.items():
         print(f"{name}: {args.batch / statistics.median(values):,.0f} examples/s")
     ratio = statistics.median(g / x for g, x in zip(times["graph"], times["xla"], strict=True))

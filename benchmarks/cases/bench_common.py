@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +26,7 @@ __all__ = [
     "WORKLOADS",
     "bits_per_dim",
     "case_main",
+    "cpu_model",
     "glow_pixels",
     "lower_bound_shapes",
     "make_tabular_data",
@@ -36,6 +39,20 @@ __all__ = [
 ]
 
 RESULT_PREFIX = "BENCHMARK_RESULT "
+
+
+def cpu_model() -> str:
+    """`lscpu`'s model name (else the platform's processor string, else "unknown"): recorded
+    with every result, since the machines this project runs on differ from day to day."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        out = ""
+    for line in out.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
 
 # The three workloads of issue 6. `batch` is the batch of training, log_prob and sampling.
 WORKLOADS: dict[str, dict[str, Any]] = {
