@@ -5,6 +5,7 @@ import csv
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfflow
 from tfflow.callbacks import DivergenceGuard, NonFiniteInputError, TrainingDivergedError
@@ -22,6 +23,20 @@ def test_non_finite_data_stops_fit_and_keeps_last_good_weights(bad):
     for v in model.weights:
         assert np.all(np.isfinite(v.numpy())), v.path
     assert np.all(np.isfinite(model.log_prob(x[:10]).numpy()))
+
+
+def test_guard_after_an_unguarded_fit_still_sees_the_data():
+    """A train step traced by `fit(guard=False)` records nothing for a guard: the next
+    guarded `fit` must trace a step that does, or NaN data would go unnoticed."""
+    x = np.random.RandomState(0).normal(size=(256, 4)).astype("float32")
+    model = tfflow.RealNVP((4,), coupling_layers=2, hidden_units=8)
+    model.compile()
+    model.fit(x, batch_size=64, epochs=1, verbose=0, guard=False)
+    x[200, 1] = np.nan
+    with pytest.raises(NonFiniteInputError, match=r"batch 3 contains 1 non-finite input"):
+        model.fit(x, batch_size=64, epochs=1, shuffle=False, verbose=0)
+    for v in model.weights:
+        assert np.all(np.isfinite(v.numpy())), v.path
 
 
 def _unstable_data() -> np.ndarray:
@@ -203,3 +218,60 @@ def test_compile_refuses_options_a_given_optimizer_cannot_take():
     built.build(model.trainable_variables)
     with pytest.raises(ValueError, match="has not been built; Adam has been"):
         model.compile(optimizer=built, ema_momentum=0.99)
+
+
+def test_loss_of_the_weights_rolled_back_to_is_not_a_spike():
+    """After a rollback the guard is back at older weights, whose loss it measured when it
+    kept them; that loss may be far above the average reached since, and must not read as
+    a new spike (which would roll back again and again until `max_rollbacks`)."""
+    x = np.random.RandomState(0).normal(size=(64, 4)).astype("float32")
+    model = tfflow.RealNVP((4,), coupling_layers=2, hidden_units=8)
+    model.compile()
+    guard = DivergenceGuard(verbose=False)
+    model.fit(x, batch_size=64, epochs=1, verbose=0, guard=guard)
+    state = model.guard_state
+    # Scripted batch losses: 10 nats until the snapshot taken after 50 good batches is
+    # checked (batch 50, at 10), 1 nat for 45 batches (average ~1.9), a spike of 100, then
+    # the snapshot's weights again (10, as measured when the snapshot was kept).
+    losses = [10.0] * 51 + [1.0] * 45 + [100.0] + [10.0] * 5
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    for batch, loss in enumerate(losses):
+        state.batch_loss.assign(loss)
+        state.nonfinite_inputs.assign(0.0)
+        guard.on_train_batch_end(batch, {})
+    assert [r["batch"] for r in guard.rollbacks] == [96]
+
+
+def test_rollback_restores_the_exact_weights_and_optimizer_state_of_the_snapshot():
+    """The guard's snapshot must keep its values while training goes on updating the same
+    variables in place (optimizer kernels), and a rollback must bring them back exactly."""
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(512, 4)).astype("float32")
+    model = tfflow.RealNVP((4,), coupling_layers=2, hidden_units=8)
+    model.compile(learning_rate=1e-2)
+    model.fit(x, batch_size=64, epochs=1, verbose=0)  # optimizer slots exist now
+    guard = DivergenceGuard(verbose=False, warmup_batches=0)
+    guard.set_model(model)
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    weights = [v.numpy().copy() for v in model.weights]
+    slots = [v.numpy().copy() for v in model.optimizer.variables]
+    batches = iter(tf.data.Dataset.from_tensor_slices(x).batch(64).repeat())
+    state = model.guard_state
+    for batch in range(5):
+        logs = model.train_function(batches)
+        guard.on_train_batch_end(batch, logs)
+    assert not guard.rollbacks
+    trained = zip(model.weights, weights, strict=True)
+    assert any(not np.array_equal(v.numpy(), w) for v, w in trained)
+    state.batch_loss.assign(float("nan"))
+    guard.on_train_batch_end(5, {})
+    assert len(guard.rollbacks) == 1
+    for v, w in zip(model.weights, weights, strict=True):
+        np.testing.assert_array_equal(v.numpy(), w, err_msg=v.path)
+    for v, w in zip(model.optimizer.variables, slots, strict=True):
+        if v.path.endswith("learning_rate"):  # restored, then cut by the rollback
+            np.testing.assert_allclose(v.numpy(), w * guard.lr_factor, rtol=1e-6)
+        else:
+            np.testing.assert_array_equal(v.numpy(), w, err_msg=v.path)

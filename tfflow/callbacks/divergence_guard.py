@@ -6,6 +6,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tfflow._compat.keras import learning_rate_schedule
 from tfflow.optimizers.learning_rate import scale_learning_rate
@@ -39,9 +40,10 @@ class DivergenceGuard(keras.callbacks.Callback):
       `TrainingDivergedError` out of `fit`.
 
     A rolled-back batch does not count in the epoch's metrics: the model's metric states are
-    returned to where they stood after the last good batch, and the batch's `logs` are
-    rewritten from them, so `History`, `CSVLogger`, `EarlyStopping` and checkpoints that
-    monitor the loss see the mean over the batches that were kept, not a NaN.
+    returned to where they stood before it (`GuardState.metric_backups`, written by the
+    train step), and the batch's `logs` are rewritten from them, so `History`, `CSVLogger`,
+    `EarlyStopping` and checkpoints that monitor the loss see the mean over the batches that
+    were kept, not a NaN.
 
     Both errors are raised from the batch that found them, so Keras never ends the
     interrupted epoch: no checkpoint, CSV row or `on_epoch_end` records it as complete.
@@ -50,10 +52,16 @@ class DivergenceGuard(keras.callbacks.Callback):
     `scale` for a `tfflow.optimizers.LinearWarmup` schedule; another schedule is left
     unchanged (the rollback still happens, and the log line says so).
 
+    After a rollback the running average is raised to the loss measured at the weights
+    returned to (when that is higher), so the loss of those older weights does not read as
+    a spike and roll back again.
+
     A copy of the weights and optimizer state is taken every `snapshot_every` good batches
-    (in host memory). It becomes the one rollbacks return to only once the next batch's loss,
-    computed at those weights, is good: weights just updated by a step have not been checked
-    yet, and returning to weights that already diverge would roll back forever.
+    (one graph call reading every variable; the tensors it returns keep their values while
+    training updates the variables). It becomes the one rollbacks return to only once the
+    next batch's loss, computed at those weights, is good: weights just updated by a step
+    have not been checked yet, and returning to weights that already diverge would roll back
+    forever.
 
     Args:
         spike_factor: a loss above `spike_factor * running average` counts as divergence;
@@ -94,17 +102,23 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.rollbacks: list[dict] = []
         self.error: NonFiniteInputError | None = None
         self._snapshot = None  # checked: the loss at these weights was good
+        self._snapshot_loss = None  # that loss
         self._pending = None  # taken after the latest good batch; checked by the next one
         self._average = None
         self._good = 0
-        self._metric_values: list | None = None  # after the epoch's last good batch
         self._epoch = 0
+        self._reader = None  # (variables, tf.function reading them all)
 
     def _copy_state(self) -> tuple[list, list]:
-        return (
-            [v.numpy().copy() for v in self.model.variables],
-            [v.numpy().copy() for v in self.model.optimizer.variables],
-        )
+        weights = list(self.model.variables)
+        optimizer_variables = list(self.model.optimizer.variables)
+        variables = weights + optimizer_variables
+        if self._reader is None or not _same(self._reader[0], variables):
+            tf_variables = [v if isinstance(v, tf.Variable) else v.value for v in variables]
+            read = tf.function(lambda: [tf.identity(v) for v in tf_variables], autograph=False)
+            self._reader = (variables, read)
+        values = self._reader[1]()
+        return values[: len(weights)], values[len(weights) :]
 
     def _restore(self) -> None:
         if self._snapshot is None:
@@ -121,12 +135,9 @@ class DivergenceGuard(keras.callbacks.Callback):
 
     def _restore_metrics(self, logs: dict | None) -> None:
         metrics = self.model.metrics
-        if self._metric_values is None:  # no good batch yet this epoch
-            for metric in metrics:
+        if not self.model.guard_state.restore_metrics(self.model.metrics_variables):
+            for metric in metrics:  # metrics not tracked: drop the epoch's so far
                 metric.reset_state()
-        else:
-            for v, value in zip(self.model.metrics_variables, self._metric_values, strict=True):
-                v.assign(value)
         if logs is not None:
             for metric in metrics:
                 result = metric.result()
@@ -137,12 +148,12 @@ class DivergenceGuard(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._snapshot = self._copy_state()
+        self._snapshot_loss = None  # the first batch's loss, computed at these weights
         self._pending = None
         self._good = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
-        self._metric_values = None
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         state = getattr(self.model, "guard_state", None)
@@ -174,10 +185,12 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._roll_back(batch, loss)
             self._restore_metrics(logs)
             return
-        self._metric_values = [v.numpy() for v in self.model.metrics_variables]
         self._average = loss if self._average is None else 0.95 * self._average + 0.05 * loss
         if self._pending is not None:
             self._snapshot, self._pending = self._pending, None
+            self._snapshot_loss = loss
+        elif self._snapshot_loss is None:
+            self._snapshot_loss = loss
         self._good += 1
         if self._good % self.snapshot_every == 0:
             self._pending = self._copy_state()
@@ -188,13 +201,17 @@ class DivergenceGuard(keras.callbacks.Callback):
         # The rate in effect now, before the snapshot's optimizer state (which holds a float
         # rate as a variable) is restored: cutting that compounds across rollbacks.
         old_lr = float(keras.ops.convert_to_numpy(inner.learning_rate))
+        average = self._average if self._average is not None else float("nan")
         self._pending = None
         self._restore()
+        if self._snapshot_loss is not None and self._average is not None:
+            # Back at older weights, whose loss was measured: judge the next batches against
+            # that level, not against the lower average reached since.
+            self._average = max(self._average, self._snapshot_loss)
         new_lr = scale_learning_rate(inner, self.lr_factor, current=old_lr)
         self.rollbacks.append(
             {"epoch": self._epoch, "batch": batch, "loss": loss, "new_learning_rate": new_lr}
         )
-        average = self._average if self._average is not None else float("nan")
         if len(self.rollbacks) >= self.max_rollbacks:
             raise TrainingDivergedError(
                 f"training diverged {len(self.rollbacks)} times (max_rollbacks="
@@ -213,3 +230,7 @@ class DivergenceGuard(keras.callbacks.Callback):
                 f"DivergenceGuard: batch {batch} loss {loss:.4g} (running average "
                 f"{average:.4g}); rolled back to the last good weights, {change}."
             )
+
+
+def _same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))

@@ -199,9 +199,11 @@ class FittingMixin:
             guard = DivergenceGuard()
         if guard:
             callbacks.insert(0, guard)  # before checkpoints and loggers see the batch
-            if self.guard_state is None:
-                with self.distribute_strategy.scope():
+            with self.distribute_strategy.scope():
+                if self.guard_state is None:
                     self.guard_state = GuardState()
+                    self.train_function = None  # a step traced without one records nothing
+                self.guard_state.track_metrics(self.metrics_variables)
         return super().fit(x, y, batch_size, *args, callbacks=callbacks, **kwargs)
 
     def make_train_function(self, force: bool = False) -> Callable:

@@ -304,6 +304,7 @@ class FlowModel(TFPViewsMixin, FittingMixin, keras.Model):
         self.optimizer.apply(grads, self.trainable_variables)
         if self.guard_state is not None:
             self.guard_state.batch_loss.assign(tf.reduce_mean(nll))
+            self.guard_state.save_metrics(self.metrics_variables)
         return self._update_metrics(nll)
 
     def test_step(self, data: tf.Tensor | tuple | list) -> dict[str, tf.Tensor]:
