@@ -71,7 +71,10 @@ def latent_noise(
     gives the same latent; `seed=None` draws from TensorFlow's global generator. The logistic
     is drawn by its inverse CDF from a uniform on `(1e-7, 1 - 1e-7)`.
     """
-    shape = tf.stack([tf.cast(num_samples, tf.int32), event_size])
+    if isinstance(num_samples, int | np.integer):  # no eager ops for a Python size
+        shape = [int(num_samples), event_size]
+    else:
+        shape = tf.stack([tf.cast(num_samples, tf.int32), event_size])
     seed_pair = None
     if seed is not None:
         seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
@@ -87,6 +90,8 @@ def latent_noise(
         else:
             u = tf.random.stateless_uniform(shape, seed_pair, minval=low, maxval=high, dtype=dtype)
         z = tf.math.log(u) - tf.math.log1p(-u)
+    if isinstance(temperature, int | float) and temperature == 1:
+        return z
     return z * tf.cast(temperature, dtype)
 
 
