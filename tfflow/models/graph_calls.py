@@ -14,6 +14,11 @@ debugging with Python breakpoints), while ActNorm's data-dependent initializatio
 (it assigns variables from the batch's statistics eagerly) and before the model is built
 (`FlowModel.__init__` creates every weight with one eager pass on a dummy batch).
 
+The graphs run without XLA: XLA compiles once per batch size, which costs more than it saves
+for calls made at whatever batch size a user has (`benchmarks/RESULTS.md`, issue 21);
+`model.compile(jit_compile=True)` before `evaluate`/`predict` is the way to XLA for long runs
+at one batch size.
+
 Only deterministic work belongs in `fn`: random draws without an integer seed would be
 frozen into the graph, so `sample` draws its latent noise eagerly and graphs the decode.
 
