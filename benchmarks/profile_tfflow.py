@@ -22,7 +22,8 @@ For each workload it prints
    tfflow model built under the `mixed_bfloat16` policy;
 3. a summary per metric: each implementation in its fastest mode, with the median over rounds
    of the per-round ratios against the bound's fastest mode (`/ bound`: the bound's time
-   over this one's, 1.00 = at the bound) and against TFP's fastest mode (`x TFP best`).
+   over this one's, 1.00 = at the bound; with the lowest and highest single round beside
+   it) and against TFP's fastest mode (`x TFP best`).
    Ratios of same-round times are robust to other processes on the machine, unlike ratios
    of separate processes.
 
@@ -203,12 +204,18 @@ def _ratio(numerator: list[float], denominator: list[float]) -> float:
     return statistics.median(n / d for n, d in zip(numerator, denominator, strict=True))
 
 
+def _ratio_range(numerator: list[float], denominator: list[float]) -> str:
+    """`"min-max"` over rounds of `numerator / denominator`: how far single rounds stray."""
+    ratios = [n / d for n, d in zip(numerator, denominator, strict=True)]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}"
+
+
 def summary(times: dict, batch: int) -> list[str]:
     """Markdown rows: per metric, the best mode of each implementation and the ratios
     `speed / bound` (bound time over its time) and `x TFP` (TFP's best mode's time over its)."""
     rows = [
-        "| metric | implementation (best mode) | examples/s | / bound | x TFP best |",
-        "|---|---|--:|--:|--:|",
+        "| metric | implementation (best mode) | examples/s | / bound | range | x TFP best |",
+        "|---|---|--:|--:|--:|--:|",
     ]
     for metric in ("train", "log_prob", "sample"):
         bound = _best(times, "bound", "train" if metric == "train" else "forward")
@@ -222,8 +229,11 @@ def summary(times: dict, batch: int) -> list[str]:
             label, values = best
             speed = batch / statistics.median(values)
             vs_bound = _ratio(bound[1], values) if bound else float("nan")
+            spread = _ratio_range(bound[1], values) if bound else ""
             vs_tfp = _ratio(tfp[1], values) if tfp else float("nan")
-            rows.append(f"| {metric} | {label} | {speed:,.0f} | {vs_bound:.2f} | {vs_tfp:.2f} |")
+            rows.append(
+                f"| {metric} | {label} | {speed:,.0f} | {vs_bound:.2f} | {spread} | {vs_tfp:.2f} |"
+            )
     return rows
 
 

@@ -49,5 +49,17 @@ def test_summary_picks_each_implementation_best_mode():
     rows = profile_tfflow.summary(times, batch=10)
     tfflow_row = next(r for r in rows if "tfflow log_prob" in r)
     assert "tfflow log_prob graph" in tfflow_row
-    assert tfflow_row.endswith("| 10 | 0.90 | 3.00 |")  # 10 / 1.0 s; 0.9 / 1.0; 3.0 / 1.0
+    # 10 / 1.0 s; 0.9 / 1.0 in every round; 3.0 / 1.0
+    assert tfflow_row.endswith("| 10 | 0.90 | 0.90-0.90 | 3.00 |")
     assert any("TFP log_prob xla" in r for r in rows)
+
+
+def test_summary_shows_how_far_single_rounds_stray():
+    times = {
+        "tfflow train graph": [1.0, 2.0, 1.0, 4.0, 1.5],
+        "bound train graph": [0.8, 0.8, 0.8, 0.8, 0.8],
+    }
+    rows = profile_tfflow.summary(times, batch=1)
+    tfflow_row = next(r for r in rows if "tfflow train" in r)
+    # per-round ratios 0.8, 0.4, 0.8, 0.2, 0.533: median 0.53, range 0.20-0.80
+    assert "| 0.53 | 0.20-0.80 |" in tfflow_row
