@@ -163,7 +163,7 @@ class FlowModel(TFPViewsMixin, FittingMixin, keras.Model):
         """Flat per-bijector keyword arguments routing `labels` and `context` for the batch of
         `x` (events of rank `event_rank`)."""
         size = x.shape[0] if x.shape.rank else None
-        # Eager ops cost more than the whole graph of a small model: only for labels.
+        # Only labels are broadcast to it; eagerly these are four ops on every call.
         batch_shape = None if labels is None else tf.shape(x)[: tf.rank(x) - event_rank]
         return label_conditions(labels, self.num_classes, batch_shape) | context_conditions(
             self, context, batch_size=None if size is None else int(size)
