@@ -199,14 +199,19 @@ def _best(times: dict, prefix: str, metric: str) -> tuple[str, list[float]] | No
     return label, times[label]
 
 
+def _round_ratios(numerator: list[float], denominator: list[float]) -> list[float]:
+    """`numerator / denominator` of each round (same-round times)."""
+    return [n / d for n, d in zip(numerator, denominator, strict=True)]
+
+
 def _ratio(numerator: list[float], denominator: list[float]) -> float:
-    """Median over rounds of `numerator / denominator` (same-round times)."""
-    return statistics.median(n / d for n, d in zip(numerator, denominator, strict=True))
+    """Median over rounds of `numerator / denominator`."""
+    return statistics.median(_round_ratios(numerator, denominator))
 
 
 def _ratio_range(numerator: list[float], denominator: list[float]) -> str:
     """`"min-max"` over rounds of `numerator / denominator`: how far single rounds stray."""
-    ratios = [n / d for n, d in zip(numerator, denominator, strict=True)]
+    ratios = _round_ratios(numerator, denominator)
     return f"{min(ratios):.2f}-{max(ratios):.2f}"
 
 

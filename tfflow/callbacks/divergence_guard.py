@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfflow._compat.keras import learning_rate_schedule
+from tfflow.callbacks.guard_state import tf_variable
 from tfflow.optimizers.learning_rate import scale_learning_rate
 
 __all__ = ["DivergenceGuard", "NonFiniteInputError", "TrainingDivergedError"]
@@ -114,7 +115,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         optimizer_variables = list(self.model.optimizer.variables)
         variables = weights + optimizer_variables
         if self._reader is None or not _same(self._reader[0], variables):
-            tf_variables = [v if isinstance(v, tf.Variable) else v.value for v in variables]
+            tf_variables = [tf_variable(v) for v in variables]
             read = tf.function(lambda: [tf.identity(v) for v in tf_variables], autograph=False)
             self._reader = (variables, read)
         values = self._reader[1]()

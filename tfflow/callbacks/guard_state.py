@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["GuardState"]
+__all__ = ["GuardState", "tf_variable"]
 
 
 def _like(variable: tf.Variable) -> tf.Variable:
@@ -81,7 +81,7 @@ class GuardState:
         """Creates a backup for each metric variable (TF or Keras variables), unless the
         backups already match them in number, shapes and dtypes. Call it eagerly (in the
         strategy scope that created the variables), before the train step is traced."""
-        variables = [_tf_variable(v) for v in variables]
+        variables = [tf_variable(v) for v in variables]
         if _matches(self.metric_backups, variables):
             return
         self.metric_backups = [_like(v) for v in variables]
@@ -89,7 +89,7 @@ class GuardState:
     def save_metrics(self, variables: Sequence) -> None:
         """Copies the metric variables into their backups (inside the train step, before the
         metrics are updated); does nothing when they are not tracked."""
-        variables = [_tf_variable(v) for v in variables]
+        variables = [tf_variable(v) for v in variables]
         if not _matches(self.metric_backups, variables):
             return
         for backup, v in zip(self.metric_backups, variables, strict=True):
@@ -98,7 +98,7 @@ class GuardState:
     def restore_metrics(self, variables: Sequence) -> bool:
         """Returns the metric variables to their backups; False (and nothing changed) when
         they are not tracked."""
-        variables = [_tf_variable(v) for v in variables]
+        variables = [tf_variable(v) for v in variables]
         if not _matches(self.metric_backups, variables):
             return False
         for v, backup in zip(variables, self.metric_backups, strict=True):
@@ -106,7 +106,7 @@ class GuardState:
         return True
 
 
-def _tf_variable(variable: tf.Variable | keras.Variable) -> tf.Variable:
+def tf_variable(variable: tf.Variable | keras.Variable) -> tf.Variable:
     """The TF variable behind a Keras 3 variable (or `variable` itself)."""
     return variable if isinstance(variable, tf.Variable) else variable.value
 
