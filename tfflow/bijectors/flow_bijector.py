@@ -29,6 +29,7 @@ import tensorflow_probability as tfp
 from tfflow._compat.tfp import CHAIN_TYPES, INVERT_TYPES, greedy_bijector_cache
 from tfflow.bijectors._validation import check_event, check_float
 from tfflow.bijectors.partitions import split_halves
+from tfflow.layers.parameter_set import tf_variable
 
 if TYPE_CHECKING:
     from tfflow.bijectors.fused_affine import FusedAffinePairs
@@ -125,7 +126,7 @@ class FlowBijector(tfb.Bijector):
         found = []
         for layer in self.keras_layers:
             for weight in layer.weights:
-                value = weight.value if isinstance(weight, keras.Variable) else weight
+                value = tf_variable(weight)
                 if isinstance(value, tf.Variable):
                     found.append(value)
         known = self.__dict__.get("_keras_layer_variables", ())

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfflow._compat.keras import learning_rate_schedule
-from tfflow.callbacks.guard_state import tf_variable
+from tfflow.layers.parameter_set import tf_variable
 from tfflow.optimizers.learning_rate import scale_learning_rate
 
 __all__ = ["DivergenceGuard", "NonFiniteInputError", "TrainingDivergedError"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["GuardState", "tf_variable"]
+from tfflow.layers.parameter_set import tf_variable
+
+__all__ = ["GuardState"]
 
 
 def _like(variable: tf.Variable) -> tf.Variable:
@@ -104,11 +105,6 @@ class GuardState:
         for v, backup in zip(variables, self.metric_backups, strict=True):
             v.assign(backup.read_value())
         return True
-
-
-def tf_variable(variable: tf.Variable | keras.Variable) -> tf.Variable:
-    """The TF variable behind a Keras 3 variable (or `variable` itself)."""
-    return variable if isinstance(variable, tf.Variable) else variable.value
 
 
 def _matches(backups: Sequence[tf.Variable], variables: Sequence[tf.Variable]) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
-__all__ = ["ParameterSet", "parameter_dtype"]
+__all__ = ["ParameterSet", "parameter_dtype", "tf_variable"]
 
 
 def parameter_dtype() -> str:
@@ -17,6 +17,17 @@ def parameter_dtype() -> str:
     float64 under a float64 policy.
     """
     return keras.config.dtype_policy().variable_dtype
+
+
+def tf_variable(variable: Any) -> Any:
+    """The `tf.Variable` behind a Keras 3 variable (TensorFlow backend); anything else as it
+    is (a `tf.Variable` stays itself).
+
+    >>> import keras
+    >>> type(tf_variable(keras.Variable(1.0))).__name__
+    'ResourceVariable'
+    """
+    return variable.value if isinstance(variable, keras.Variable) else variable
 
 
 @keras.saving.register_keras_serializable(package="tfflow")

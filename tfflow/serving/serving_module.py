@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tfflow.dequantization import bin_centres
+from tfflow.layers.parameter_set import tf_variable
 from tfflow.models.flow_model import FlowModel
 from tfflow.units import nats_to_bits_per_dim
 
@@ -222,9 +222,7 @@ class ServingModule(tf.Module):
             )
         # Keras variables wrap tf.Variables; track the tf.Variables themselves so that nothing
         # Keras- or TFP-specific ends up in the SavedModel's object graph.
-        self.model_variables = [
-            v.value if isinstance(v, keras.Variable) else v for v in model.variables
-        ]
+        self.model_variables = [tf_variable(v) for v in model.variables]
         for v in self.model_variables:
             if not isinstance(v, tf.Variable):
                 raise TypeError(f"Cannot export variable {v!r}: expected a tf.Variable.")
