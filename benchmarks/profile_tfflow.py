@@ -159,7 +159,7 @@ def _functions(spec, tf, cases, modes, baseline=None, bf16=False):
             fns["TFP sample eager"] = lambda _: tfp_flow.sample(batch)
             continue
         jit = mode == "xla"
-        fns[f"bound train {mode}"] = adam_train_step(stack, stack.variables, 1e-4, jit)
+        fns[f"bound train {mode}"] = adam_train_step(stack, stack.train_variables, 1e-4, jit)
         fns[f"bound forward {mode}"] = tf.function(stack, jit_compile=jit)
         fns[f"TFP train {mode}"] = adam_train_step(
             lambda d: -tf.reduce_mean(tfp_flow.log_prob(d)), tfp_flow.variables, 1e-4, jit

@@ -4,8 +4,11 @@ For a workload, the same Keras layers tfflow builds (`tfflow.layers.MLP` for tab
 `tfflow.layers.GlowBlock` plus the split's `ZeroConv2D` prior for Glow) run on inputs of the
 shapes they see inside the flow. Each network's input is chained from the previous network's
 output (`x <- x + out[..., :c]`, taken with `tf.split`), so the backward pass also computes
-input gradients, as in a flow. `train` is forward + backward + a Keras 3 Adam step; `forward`
-is forward only, the bound for both `log_prob` (one conditioner pass per coupling) and
+input gradients, as in a flow. In Glow every level starts with an ActNorm, so the first network
+of a level needs its input gradient too: there the input is scaled by a trainable per-channel
+gain (`input_gains`, trained with the networks but not counted among their parameters).
+`train` is forward + backward + a Keras 3 Adam step of `train_variables`; `forward` is forward
+only, the bound for both `log_prob` (one conditioner pass per coupling) and
 sampling (one inverse pass).
 """
 
@@ -54,10 +57,20 @@ class ConditionerStack:
             for shape in dict.fromkeys(self.shapes)
         }
         self.variables = [v for net in self.nets for v in net.trainable_variables]
+        self.input_gains = {}
+        if spec["model"] == "glow":
+            self.input_gains = {
+                shape: tf.Variable(tf.ones([shape[-1]]), name=f"input_gain{i}")
+                for i, shape in enumerate(self.inputs)
+            }
+        self.train_variables = self.variables + list(self.input_gains.values())
 
     def __call__(self, _unused=None) -> tf.Tensor:
         """Runs every network; returns a scalar depending on every output."""
-        current = dict(self.inputs)
+        current = {
+            shape: x * self.input_gains[shape] if shape in self.input_gains else x
+            for shape, x in self.inputs.items()
+        }
         total = tf.constant(0.0)
         for net, shape in zip(self.nets, self.shapes, strict=True):
             x = current[shape]
@@ -84,7 +97,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         name, _, variant = metric.partition("@")
         jit = (variant or spec["variant"]) == "xla"
         if name == "train":
-            fn = adam_train_step(stack, stack.variables, spec["learning_rate"], jit)
+            fn = adam_train_step(stack, stack.train_variables, spec["learning_rate"], jit)
         elif name == "forward":
             fn = tf.function(stack, jit_compile=jit)
         else:

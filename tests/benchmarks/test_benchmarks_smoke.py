@@ -115,6 +115,34 @@ def test_lower_bound_has_the_conditioner_parameters_of_the_flow():
         assert sum(int(np.prod(v.shape)) for v in stack.variables) == expected
 
 
+def test_lower_bound_computes_the_input_gradient_of_every_network_the_flow_does():
+    # A Glow flow needs the input gradient of every conditioner convolution, the first
+    # network of each level included (ActNorm and the 1x1 convolution come before it).
+    import lower_bound_case
+    import tensorflow as tf
+    import tfflow_case
+    from bench_tf import adam_train_step
+    from profile_tfflow import count_kernels
+
+    def input_gradients(step, x):
+        # After Grappler, which prunes the input gradients nothing reads.
+        counts = count_kernels(step, x)
+        return sum(n for op, n in counts.items() if "Conv2DBackpropInput" in op)
+
+    work = TINY["glow"]
+    x = tf.constant(bench_common.glow_pixels(work))
+    model = tfflow_case.build_model(work)
+    model.initialize(x)
+    flow_step = adam_train_step(
+        lambda d: -tf.reduce_mean(model.log_prob(d)), model.trainable_variables, 1e-4, False
+    )
+    stack = lower_bound_case.ConditionerStack(work)
+    bound_step = adam_train_step(stack, stack.train_variables, 1e-4, False)
+    convolutions = 3 * 2 * work["steps_per_level"] + 1  # Glow blocks and the split's prior
+    assert input_gradients(bound_step, x) == convolutions
+    assert input_gradients(flow_step, x) == convolutions
+
+
 @pytest.mark.skipif(not os.path.exists(TORCH_PYTHON), reason="benchmarks/.venv-torch is absent")
 @pytest.mark.parametrize("work", ["tabular", "glow"])
 def test_torch_case_runs_one_step(work, tmp_path):
