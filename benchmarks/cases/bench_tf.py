@@ -16,15 +16,16 @@ from bench_common import measure, peak_rss_mib  # noqa: E402
 __all__ = ["adam_train_step", "measure_flow", "set_tf_threads", "sync_numpy", "tf_versions"]
 
 
-def set_tf_threads(threads: int) -> dict[str, int]:
-    """`threads` intra-op threads and one inter-op thread (as `torch.set_num_threads`).
+def set_tf_threads(threads: int, inter_threads: int = 1) -> dict[str, int]:
+    """`threads` intra-op threads and `inter_threads` inter-op threads (one by default, as
+    `torch.set_num_threads`; 0 for either leaves TensorFlow's default).
 
     Must run before TensorFlow executes anything; in a process where it already has (the smoke
     test), the settings in force are kept. Returns the settings in force, for the record.
     """
     try:
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(int(inter_threads))
     except RuntimeError:
         pass
     return {
