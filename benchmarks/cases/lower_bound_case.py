@@ -6,7 +6,9 @@ shapes they see inside the flow. Each network's input is chained from the previo
 output (`x <- x + out[..., :c]`, taken with `tf.split`), so the backward pass also computes
 input gradients, as in a flow. In Glow every level starts with an ActNorm, so the first network
 of a level needs its input gradient too: there the input is scaled by a trainable per-channel
-gain (`input_gains`, trained with the networks but not counted among their parameters).
+gain (`input_gains`, trained with the networks but not counted among their parameters). A
+level's input also depends on the previous level's result (through its mean), so that, as in
+the flow, no two levels' networks can run side by side on TensorFlow's inter-op threads.
 `train` is forward + backward + a Keras 3 Adam step of `train_variables`; `forward` is forward
 only, the bound for both `log_prob` (one conditioner pass per coupling) and
 sampling (one inverse pass).
@@ -67,12 +69,18 @@ class ConditionerStack:
 
     def __call__(self, _unused=None) -> tf.Tensor:
         """Runs every network; returns a scalar depending on every output."""
-        current = {
-            shape: x * self.input_gains[shape] if shape in self.input_gains else x
-            for shape, x in self.inputs.items()
-        }
+        current, previous = {}, None
         total = tf.constant(0.0)
         for net, shape in zip(self.nets, self.shapes, strict=True):
+            if shape not in current:  # the first network of a level
+                x = self.inputs[shape]
+                if shape in self.input_gains:
+                    x = x * self.input_gains[shape]
+                if previous is not None:
+                    # A level starts from the previous level's result, as in the flow, so
+                    # the levels' networks cannot run side by side on inter-op threads.
+                    x = x + tf.reduce_mean(previous)
+                current[shape] = x
             x = current[shape]
             out = net(x)
             c, extra = shape[-1], out.shape[-1] - shape[-1]
@@ -80,6 +88,7 @@ class ConditionerStack:
                 # tf.split, not slicing: its gradient is a concat, not StridedSliceGrad.
                 current[shape] = x + (tf.split(out, [c, extra], axis=-1)[0] if extra else out)
             total = total + tf.reduce_mean(out)
+            previous = current[shape]
         for x in current.values():
             total = total + tf.reduce_mean(tf.square(x))
         return total

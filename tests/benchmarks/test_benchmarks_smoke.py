@@ -143,6 +143,35 @@ def test_lower_bound_computes_the_input_gradient_of_every_network_the_flow_does(
     assert input_gradients(flow_step, x) == convolutions
 
 
+def test_lower_bound_runs_the_levels_in_sequence_as_the_flow_does():
+    # Level 2 of a Glow transforms level 1's result: the bound's level-2 networks must wait
+    # for level 1's, or inter-op threads run them side by side (faster than any flow can).
+    import re
+
+    import lower_bound_case
+    import tensorflow as tf
+
+    def in_network(op, name):  # Keras scopes a layer's ops as "name/" or "name_1/"
+        return re.match(rf"{name}(_\d+)?/", op.name) is not None
+
+    work = TINY["glow"]
+    stack = lower_bound_case.ConditionerStack(work)
+    graph = tf.function(stack).get_concrete_function(0).graph
+    level_2_start = f"g{work['steps_per_level'] + 1}"  # after level 1's blocks and prior
+    level_1_end = f"p{work['steps_per_level']}"
+    first = next(
+        op for op in graph.get_operations() if op.type == "Conv2D" and in_network(op, level_2_start)
+    )
+    ancestors, frontier = {}, [first]
+    while frontier:
+        op = frontier.pop()
+        for parent in [t.op for t in op.inputs] + list(op.control_inputs):
+            if parent.name not in ancestors:
+                ancestors[parent.name] = parent
+                frontier.append(parent)
+    assert any(in_network(op, level_1_end) for op in ancestors.values())
+
+
 @pytest.mark.skipif(not os.path.exists(TORCH_PYTHON), reason="benchmarks/.venv-torch is absent")
 @pytest.mark.parametrize("work", ["tabular", "glow"])
 def test_torch_case_runs_one_step(work, tmp_path):
