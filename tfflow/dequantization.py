@@ -8,6 +8,8 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from tfflow.stateless import stateless_algorithm
+
 __all__ = ["bin_centres", "dequantize_pixels"]
 
 
@@ -40,7 +42,7 @@ def dequantize_pixels(x: tf.Tensor, n_bits: int, seed: tf.Tensor, dtype: tf.DTyp
         >>> bool(((y >= [0, 255]) & (y < [1, 256])).all())
         True
     """
-    noise = tf.random.stateless_uniform(tf.shape(x), seed, dtype=dtype)
+    noise = tf.random.stateless_uniform(tf.shape(x), seed, dtype=dtype, alg=stateless_algorithm())
     numpy_dtype = tf.as_dtype(dtype).as_numpy_dtype
     below_top = np.nextafter(np.array(2.0**n_bits, numpy_dtype), np.array(0.0, numpy_dtype))
     return tf.minimum(tf.cast(x, dtype) + noise, tf.constant(below_top, dtype))

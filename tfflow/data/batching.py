@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfflow.dequantization import dequantize_pixels
+from tfflow.stateless import stateless_algorithm
 
 __all__ = ["batch_images", "derive_seeds"]
 
@@ -25,7 +26,10 @@ def _dequantize(x: tf.Tensor, noise_seed: tf.Tensor, n_bits: int) -> tf.Tensor:
 
 
 def _flip_batch(images: tf.Tensor, flip_seed: tf.Tensor) -> tf.Tensor:
-    coins = tf.random.stateless_uniform(tf.shape(images)[:1], seed=flip_seed) < 0.5
+    coins = tf.random.stateless_uniform(
+        tf.shape(images)[:1], seed=flip_seed, alg=stateless_algorithm()
+    )
+    coins = coins < 0.5
     return tf.where(coins[:, tf.newaxis, tf.newaxis, tf.newaxis], images[:, :, ::-1], images)
 
 

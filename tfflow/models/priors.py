@@ -15,6 +15,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfflow.stateless import stateless_algorithm
+
 tfd = tfp.distributions
 
 __all__ = [
@@ -82,13 +84,15 @@ def latent_noise(
         if seed_pair is None:
             z = tf.random.normal(shape, dtype=dtype)
         else:
-            z = tf.random.stateless_normal(shape, seed_pair, dtype=dtype)
+            z = tf.random.stateless_normal(shape, seed_pair, dtype=dtype, alg=stateless_algorithm())
     else:
         low, high = 1e-7, 1 - 1e-7
         if seed_pair is None:
             u = tf.random.uniform(shape, low, high, dtype=dtype)
         else:
-            u = tf.random.stateless_uniform(shape, seed_pair, minval=low, maxval=high, dtype=dtype)
+            u = tf.random.stateless_uniform(
+                shape, seed_pair, minval=low, maxval=high, dtype=dtype, alg=stateless_algorithm()
+            )
         z = tf.math.log(u) - tf.math.log1p(-u)
     if isinstance(temperature, int | float) and temperature == 1:
         return z
