@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases"))
 
 from bench_common import cpu_model  # noqa: E402
+from bench_tf import train_loss  # noqa: E402
 from profile_tfflow import interleaved  # noqa: E402
 
 SHAPES = {"vectors 256x784": (256, 784), "glow28 64x28x28x1": (64, 28, 28, 1)}
@@ -46,11 +47,7 @@ def _fit_function(package, x):
     model.make_train_function()
     iterator = iter(tf.data.Dataset.from_tensors(x).repeat())
 
-    def step():
-        out = model.train_function(iterator)  # a dict of metrics, or an Optional of one
-        return (out.get_value() if hasattr(out, "get_value") else out)["loss"]
-
-    return step
+    return lambda: train_loss(model.train_function(iterator))
 
 
 def main(argv: list[str] | None = None) -> int:

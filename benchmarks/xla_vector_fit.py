@@ -31,12 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases"))
 
 from bench_common import cpu_model  # noqa: E402
+from bench_tf import train_loss  # noqa: E402
 from profile_tfflow import interleaved  # noqa: E402
-
-
-def _loss(out) -> object:
-    """A train step's loss tensor (Keras returns a dict of metrics, or an Optional of one)."""
-    return (out.get_value() if hasattr(out, "get_value") else out)["loss"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         mode = "xla" if jit else "graph"
         steps[f"fit {mode}"] = model.train_function
         steps[f"evaluate {mode}"] = model.test_function
-    fns = {name: (lambda step=step: _loss(step(iterator))) for name, step in steps.items()}
+    fns = {name: (lambda step=step: train_loss(step(iterator))) for name, step in steps.items()}
     for name in ("log_prob", "decode"):
         for jit in (False, True):
             call = tf.function(getattr(model, name), jit_compile=jit, reduce_retracing=True)

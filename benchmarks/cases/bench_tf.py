@@ -13,7 +13,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from bench_common import measure, peak_rss_mib  # noqa: E402
 
-__all__ = ["adam_train_step", "measure_flow", "set_tf_threads", "sync_numpy", "tf_versions"]
+__all__ = [
+    "adam_train_step",
+    "measure_flow",
+    "set_tf_threads",
+    "sync_numpy",
+    "tf_versions",
+    "train_loss",
+]
 
 
 def set_tf_threads(threads: int, inter_threads: int = 1) -> dict[str, int]:
@@ -41,6 +48,12 @@ def sync_numpy(out: Any) -> Any:
     if isinstance(out, list | tuple):
         out = out[0]
     return np.asarray(out)
+
+
+def train_loss(out: Any) -> Any:
+    """The loss of what a Keras train function returned: a dict of metrics, or an Optional
+    of one (Keras versions differ)."""
+    return (out.get_value() if hasattr(out, "get_value") else out)["loss"]
 
 
 def adam_train_step(

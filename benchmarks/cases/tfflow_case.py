@@ -25,6 +25,7 @@ from bench_tf import (  # noqa: E402
     set_tf_threads,
     sync_numpy,
     tf_versions,
+    train_loss,
 )
 
 __all__ = ["build_model", "run"]
@@ -62,9 +63,7 @@ def _fit_step(model, x, learning_rate: float):
         return model.train_function(iterator)
 
     def sync(out):
-        # A dict of metrics, or an Optional of one (Keras versions differ).
-        logs = out.get_value() if hasattr(out, "get_value") else out
-        return sync_numpy(logs["loss"])
+        return sync_numpy(train_loss(out))
 
     return step, sync, bool(model.jit_compile)
 
